@@ -1,0 +1,261 @@
+"""The task registry: every fact about every LaMP and LongLaMP task, as plain data.
+
+Every other part of lampkit (builders, retrieval, prompts, scoring, cards) reads its task facts from here;
+none is written twice. Sources: ``lamp-reference.md`` §1 (data), §2 (retrieval), §3 (prompts), §4 (metrics).
+
+>>> get_task("LaMP_2M").name   # OPPU's alias for movie tagging
+'LaMP_2'
+>>> get_task("LaMP_4").query
+Query(kind='after', marker='article:')
+>>> [f.name for f in get_task("LaMP_3").profile_fields]
+['id', 'text', 'score', 'date']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LAMP_BASE_URL = "https://ciir.cs.umass.edu/downloads/LaMP"
+LONGLAMP_REPO_ID = "LongLaMP/LongLaMP"
+
+#: Metric families: the keys each one reports (the official scorer's spelling, §4.1).
+METRIC_KEYS = {
+    "classification": ("accuracy", "f1"),
+    "regression": ("MAE", "RMSE"),
+    "generation": ("rouge-1", "rouge-L"),
+    "long_generation": ("rouge-1", "rouge-L", "meteor"),
+}
+
+#: Split kinds: LaMP calls the second one "time", LongLaMP "temporal".
+SPLIT_KINDS = {"lamp": ("user", "time"), "longlamp": ("user", "temporal")}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a profile item. ``required`` fields must be present in every raw item."""
+
+    name: str
+    dtype: str = "string"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Query:
+    """How the retrieval query is cut out of a question's input.
+
+    ``after``: the text after the first occurrence of ``marker``, stripped; ``quoted_pair``: the 2nd and 3rd
+    double-quoted substrings joined by a space (LaMP-1's two candidate references); ``whole``: the input.
+    """
+
+    kind: str
+    marker: str = ""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A retrieval-augmented prompt: one ``item`` template per retrieved profile item, joined by ``joiner``,
+    then placed into ``prompt`` (``{items}`` and ``{input}``). ``field`` is the item field that is truncated to
+    fit the token budget; ``word_limit`` cuts it to that many whitespace words first (LongLaMP abstracts)."""
+
+    item: str
+    prompt: str
+    field: str
+    joiner: str = ", and "
+    word_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark task. ``raw_dir`` is the task's folder in the official download tree (LaMP) or the
+    task's config prefix (LongLaMP); ``user_field`` names the raw field that identifies the user."""
+
+    name: str
+    benchmark: str
+    title: str
+    metric: str
+    profile_fields: tuple[Field, ...]
+    query: Query
+    document_fields: tuple[str, ...]
+    prompt: Prompt
+    raw_dir: str
+    labels: tuple[str, ...] = ()
+    user_field: str = "user_id"
+    needs_avocado: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        return METRIC_KEYS[self.metric]
+
+    @property
+    def split_kinds(self) -> tuple[str, ...]:
+        return SPLIT_KINDS[self.benchmark]
+
+    @property
+    def config_names(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}_{kind}" for kind in self.split_kinds)
+
+    @property
+    def has_date(self) -> bool:
+        return any(f.name == "date" for f in self.profile_fields)
+
+
+def _fields(*names: str, date: bool = True, date_required: bool = True) -> tuple[Field, ...]:
+    fields = (Field("id"),) + tuple(Field(n) for n in names)
+    return fields + ((Field("date", required=date_required),) if date else ())
+
+
+MOVIE_TAGS = (
+    "sci-fi", "based on a book", "comedy", "action", "twist ending", "dystopia", "dark comedy", "classic",
+    "psychology", "fantasy", "romance", "thought-provoking", "social commentary", "violence", "true story",
+)
+NEWS_CATEGORIES = (
+    "food & drink", "sports", "education", "parents", "religion", "travel", "business", "crime",
+    "science & technology", "culture & arts", "entertainment", "politics", "women", "style & beauty",
+    "healthy living",
+)
+
+LAMP_TASKS = (
+    Task(
+        name="LaMP_1", benchmark="lamp", title="Personalized Citation Identification",
+        metric="classification", labels=("[1]", "[2]"),
+        profile_fields=_fields("title", "abstract"),
+        query=Query("quoted_pair"), document_fields=("title", "abstract"),
+        prompt=Prompt(item='"{title}"', prompt="{input}", field="title"),
+        raw_dir="LaMP_1",
+    ),
+    Task(
+        name="LaMP_2", benchmark="lamp", title="Personalized Movie Tagging",
+        metric="classification", labels=MOVIE_TAGS, aliases=("LaMP_2M",),
+        profile_fields=_fields("description", "tag"),
+        query=Query("after", "description:"), document_fields=("description",),
+        prompt=Prompt(item='the tag for the movie: "{description}" is "{tag}" ', prompt="{items}. {input}",
+                      field="description"),
+        raw_dir="LaMP_2/new",
+    ),
+    Task(
+        name="LaMP_2N", benchmark="lamp", title="Personalized News Categorization (deprecated)",
+        metric="classification", labels=NEWS_CATEGORIES,
+        profile_fields=_fields("text", "title", "category"),
+        query=Query("after", "article:"), document_fields=("text",),
+        prompt=Prompt(item='the category for the article: "{text}" is "{category}" ', prompt="{items}. {input}",
+                      field="text"),
+        raw_dir="LaMP_2",
+    ),
+    Task(
+        name="LaMP_3", benchmark="lamp", title="Personalized Product Rating",
+        metric="regression", labels=("1", "2", "3", "4", "5"),
+        profile_fields=_fields("text", "score"),
+        query=Query("after", "review:"), document_fields=("text",),
+        prompt=Prompt(item='{score} is the score for "{text}" ', prompt="{items}. {input}", field="text"),
+        raw_dir="LaMP_3",
+    ),
+    Task(
+        name="LaMP_4", benchmark="lamp", title="Personalized News Headline Generation",
+        metric="generation",
+        profile_fields=_fields("text", "title"),
+        query=Query("after", "article:"), document_fields=("title", "text"),
+        prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),
+        raw_dir="LaMP_4",
+    ),
+    Task(
+        name="LaMP_5", benchmark="lamp", title="Personalized Scholarly Title Generation",
+        metric="generation",
+        profile_fields=_fields("title", "abstract"),
+        query=Query("after", ":"), document_fields=("title", "abstract"),
+        prompt=Prompt(item='"{title}" is a title for "{abstract}" ',
+                      prompt="{items}. Following the given patterns {input}", field="abstract"),
+        raw_dir="LaMP_5",
+    ),
+    Task(
+        name="LaMP_6", benchmark="lamp", title="Personalized Email Subject Generation",
+        metric="generation", needs_avocado=True,
+        profile_fields=_fields("text", "title"),
+        query=Query("after", ":"), document_fields=("text",),
+        prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),
+        raw_dir="LaMP_6",
+    ),
+    Task(
+        name="LaMP_7", benchmark="lamp", title="Personalized Tweet Paraphrasing",
+        metric="generation",
+        profile_fields=_fields("text", date_required=False),
+        query=Query("after", ":"), document_fields=("text",),
+        prompt=Prompt(item='"{text}" ', prompt="{items} are written by a person. Following the given patterns {input}",
+                      field="text"),
+        raw_dir="LaMP_7",
+    ),
+)
+
+#: LaMP-6 question template, applied to the email body (§1.5).
+LAMP6_INPUT = "Generate a subject for the following email: {body}"
+#: LongLaMP email-completion question template (§1.5), applied to the subject and the first words.
+LONGLAMP_EMAIL_INPUT = "Complete the text of the following email. title: {subject}. text: {prefix}"
+
+LONGLAMP_TASKS = (
+    Task(
+        name="abstract_generation", benchmark="longlamp", title="Personalized Abstract Generation",
+        metric="long_generation", user_field="name",
+        profile_fields=(Field("id"), Field("title"), Field("abstract"), Field("year", "int64", required=False)),
+        query=Query("after", "items:"), document_fields=("title", "abstract"),
+        prompt=Prompt(item='"{abstract}" is the abstract for the title "{title}"',
+                      prompt="{items}. Use the above abstracts as context to understand the style and language of "
+                             "the user and, {input}",
+                      field="abstract", word_limit=750),
+        raw_dir="abstract_generation",
+    ),
+    Task(
+        name="product_review", benchmark="longlamp", title="Personalized Product Review Writing",
+        metric="long_generation", user_field="reviewerId",
+        profile_fields=(Field("overall"), Field("summary"), Field("description"), Field("reviewText")),
+        query=Query("whole"), document_fields=("overall", "summary", "description", "reviewText"),
+        prompt=Prompt(item='"{overall}" is a rating for the product with description "{description}". '
+                           '"{summary}" is summary for "{reviewText}" ',
+                      prompt="{items}. Following the given patterns {input}", field="reviewText"),
+        raw_dir="product_review",
+    ),
+    Task(
+        name="topic_writing", benchmark="longlamp", title="Personalized Topic Writing",
+        metric="long_generation", user_field="author",
+        profile_fields=(Field("id"), Field("author"), Field("summary"), Field("content")),
+        query=Query("whole"), document_fields=("summary", "content"),
+        prompt=Prompt(item='"{summary}" is a summary for "{content}" ',
+                      prompt="{items}. Following the given patterns, {input}", field="content"),
+        raw_dir="topic_writing",
+    ),
+    Task(
+        name="email_generation", benchmark="longlamp", title="Personalized Email Completion",
+        metric="long_generation", needs_avocado=True,
+        profile_fields=_fields("text", "title", date_required=False),
+        query=Query("after", ":"), document_fields=("text",),
+        prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),
+        raw_dir="email_generation",
+    ),
+)
+
+TASKS = {task.name: task for task in LAMP_TASKS + LONGLAMP_TASKS}
+_ALIASES = {alias: task.name for task in TASKS.values() for alias in task.aliases}
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name`` (an alias such as ``LaMP_2M`` works too)."""
+    task = TASKS.get(_ALIASES.get(name, name))
+    if task is None:
+        raise KeyError(f"unknown task {name!r}; known: {', '.join(sorted(TASKS) + sorted(_ALIASES))}")
+    return task
+
+
+def parse_config_name(config: str) -> tuple[Task, str]:
+    """Split a builder config name such as ``LaMP_4_user`` or ``product_review_temporal`` into (task, kind)."""
+    base, _, kind = config.rpartition("_")
+    task = TASKS.get(base)
+    if task is None or kind not in task.split_kinds:
+        known = [c for t in TASKS.values() for c in t.config_names]
+        raise KeyError(f"unknown config {config!r}; known: {', '.join(known)}")
+    return task, kind
+
+
+def lamp_raw_path(task: Task, kind: str, split: str, part: str) -> str:
+    """Relative path of a raw LaMP file, as on the download server: ``[time/]LaMP_k/<split>/<split>_<part>.json``
+    (``split`` is train/dev/test, ``part`` questions/outputs)."""
+    prefix = "time/" if kind == "time" else ""
+    return f"{prefix}{task.raw_dir}/{split}/{split}_{part}.json"
