@@ -1,0 +1,186 @@
+"""``lampkit build``: run a benchmark's ``datasets`` builder and write a Hub-ready dataset folder.
+
+The folder holds ``data/<config>/<split>-NNNNN-of-NNNNN.parquet``, a ``README.md`` dataset card whose YAML
+``configs:`` lets stock ``datasets.load_dataset(folder, config)`` read it, and ``lampkit.json``, the
+machine-readable build record (sources, stats, ranking columns) the card is rendered from. It is written to
+a temporary sibling folder and renamed into place, so an error never leaves it half-written.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+
+from . import __version__, card, stats
+from .errors import LampkitError
+from .tasks import parse_config_name
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILDERS = {"lamp": REPO_ROOT / "datasets" / "lamp" / "lamp.py",
+            "longlamp": REPO_ROOT / "datasets" / "longlamp" / "longlamp.py"}
+BUILD_RECORD = "lampkit.json"
+SHARD_BYTES = 500 * 2**20
+DEFAULT_CACHE = Path(os.environ.get("LAMPKIT_CACHE", Path.home() / ".cache" / "lampkit"))
+
+
+@dataclass
+class BuildOptions:
+    """Where the sources are and what to add; ``rankers`` names ranking columns (see :mod:`lampkit.retrieval`)."""
+
+    data_dir: str | None = None
+    avocado_dir: str | None = None
+    cache_dir: Path = DEFAULT_CACHE
+    rankers: list[str] = field(default_factory=list)
+    dense_model: str | None = None
+    use_date: bool = False
+    num_proc: int | None = None
+
+
+@functools.cache
+def builder_class(benchmark: str) -> type[datasets.GeneratorBasedBuilder]:
+    """Import the builder module of ``benchmark`` from ``datasets/<benchmark>/`` and return its builder class."""
+    name = f"lampkit_builder_{benchmark}"
+    spec = importlib.util.spec_from_file_location(name, BUILDERS[benchmark])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # datasets re-imports the builder's module by name
+    spec.loader.exec_module(module)
+    return next(obj for obj in vars(module).values()
+                if isinstance(obj, type) and issubclass(obj, datasets.GeneratorBasedBuilder)
+                and obj.__module__ == module.__name__)
+
+
+def config_names(benchmark: str) -> list[str]:
+    return [c.name for c in builder_class(benchmark).BUILDER_CONFIGS]
+
+
+def _fingerprint(*dirs: str | None) -> str | None:
+    """Cheap identity of local source trees (relative path, size, mtime): a changed file changes the cache key."""
+    entries = []
+    for root in filter(None, dirs):
+        for dirpath, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                st = os.stat(os.path.join(dirpath, name))
+                entries.append((os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns))
+    return datasets.fingerprint.Hasher.hash(entries) if entries else None
+
+
+def prepare(benchmark: str, config: str, options: BuildOptions) -> tuple[datasets.DatasetDict, dict]:
+    """Build (or reuse from cache) one config; returns its splits and the sources ``{url_or_path: sha256}``."""
+    cls = builder_class(benchmark)
+    if config not in {c.name for c in cls.BUILDER_CONFIGS}:
+        raise LampkitError(f"unknown {benchmark} config {config!r}; known: {', '.join(config_names(benchmark))}")
+    kwargs = {"source_fingerprint": _fingerprint(options.data_dir, options.avocado_dir)}
+    if options.avocado_dir:
+        kwargs["avocado_dir"] = str(Path(options.avocado_dir).resolve())
+    if options.data_dir:
+        kwargs["data_dir"] = str(Path(options.data_dir).resolve())
+    builder = cls(config_name=config, cache_dir=str(Path(options.cache_dir) / "datasets"), **kwargs)
+    try:
+        builder.download_and_prepare()
+    except datasets.exceptions.DatasetGenerationError as err:
+        cause = err.__cause__ or err.__context__
+        if isinstance(cause, LampkitError):
+            raise cause from None
+        raise
+    except FileNotFoundError as err:
+        raise LampkitError(f"source file not found ({err})", record=config) from None
+    splits = builder.as_dataset()
+    sources = {_relative_source(url, options.data_dir): info["checksum"]
+               for url, info in (builder.info.download_checksums or {}).items()}
+    return splits, sources
+
+
+def _relative_source(source: str, data_dir: str | None) -> str:
+    """A local source as its path inside the mirror (the same path as on the download server)."""
+    if data_dir and not source.startswith(("http://", "https://")):
+        return "local:" + Path(os.path.relpath(source, Path(data_dir).resolve())).as_posix()
+    return source
+
+
+def add_rankings(splits: datasets.DatasetDict, config: str, options: BuildOptions) -> tuple[datasets.DatasetDict, dict]:
+    """Add the requested ranking columns to every split; returns the splits and the columns' card metadata."""
+    if not options.rankers:
+        return splits, {}
+    from .retrieval import add_ranking_columns
+
+    task, _ = parse_config_name(config)
+    meta: dict = {}
+    out = {}
+    for name, split in splits.items():
+        out[name], meta = add_ranking_columns(split, task, options.rankers, dense_model=options.dense_model,
+                                              use_date=options.use_date, num_proc=options.num_proc)
+    return datasets.DatasetDict(out), meta
+
+
+def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:
+    """Write one split as Parquet shards of at most ~500 MB; returns the file names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    num = max(1, math.ceil(split.data.nbytes / SHARD_BYTES))
+    names = []
+    for i in range(num):
+        fname = f"{name}-{i:05d}-of-{num:05d}.parquet"
+        split.shard(num, i, contiguous=True).to_parquet(str(folder / fname))
+        names.append(fname)
+    return names
+
+
+def _read_record(out: Path) -> dict:
+    path = out / BUILD_RECORD
+    if not path.is_file():
+        return {"configs": {}}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise LampkitError(f"corrupt build record ({err}); remove the folder to rebuild", file=path) from None
+
+
+def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOptions) -> Path:
+    """Build ``configs`` into the Hub-ready folder ``out``: configs already there and not rebuilt are kept."""
+    out = Path(out)
+    if out.exists() and not (out / BUILD_RECORD).is_file():
+        if any(out.iterdir()):
+            raise LampkitError("exists and is not a lampkit dataset folder; choose another --out", file=out)
+    record = _read_record(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
+    try:
+        if out.exists():
+            shutil.copytree(out, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*[c for c in configs]))
+        for config in configs:
+            splits, sources = prepare(benchmark, config, options)
+            splits, rankings = add_rankings(splits, config, options)
+            task, kind = parse_config_name(config)
+            files = {name: write_split(split, tmp / "data" / config, name) for name, split in splits.items()}
+            record["configs"][config] = {
+                "benchmark": benchmark, "task": task.name, "split_kind": kind,
+                "splits": {name: {"files": files[name], **stats.split_stats(split, task)}
+                           for name, split in splits.items()},
+                "sources": sources, "rankings": rankings, "lampkit_version": __version__,
+            }
+        (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+        (tmp / "README.md").write_text(card.render_dataset_card(record), encoding="utf-8")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)

@@ -1,0 +1,88 @@
+"""The ``lampkit`` command line: build, show, push and evaluate.
+
+Every bad input ends as one ``lampkit: error: ...`` line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import LampkitError
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import BuildOptions, build, config_names
+
+    known = config_names(args.benchmark)
+    configs = known if args.all else args.config
+    if not configs:
+        raise LampkitError("name at least one --config, or --all")
+    unknown = [c for c in configs if c not in known]
+    if unknown:
+        raise LampkitError(f"unknown {args.benchmark} config {unknown[0]!r}; known: {', '.join(known)}")
+    options = BuildOptions(data_dir=args.data_dir, avocado_dir=args.avocado_dir,
+                           rankers=[r for r in (args.rankers or "").split(",") if r],
+                           dense_model=args.dense_model, use_date=args.use_date, num_proc=args.num_proc)
+    if args.cache_dir:
+        options.cache_dir = args.cache_dir
+    out = build(args.benchmark, configs, args.out, options)
+    print(f"wrote {len(configs)} config(s) to {out}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .show import show
+
+    print(show(args.folder, args.config))
+    return 0
+
+
+def _add_build(sub) -> None:
+    p = sub.add_parser("build", help="build benchmark configs into a Hub-ready dataset folder")
+    p.add_argument("benchmark", choices=["lamp", "longlamp"])
+    p.add_argument("--config", action="append", default=[], help="config to build (repeatable)")
+    p.add_argument("--all", action="store_true", help="build every config the sources allow")
+    p.add_argument("--out", required=True, help="output folder (configs already there are kept)")
+    p.add_argument("--data-dir", help="local mirror of the official files (same relative paths as the URLs)")
+    p.add_argument("--avocado-dir", help="folder of the Avocado (LDC2015T03) text zips, for the email configs")
+    p.add_argument("--rankers", help="comma-separated ranking columns to add: bm25, dense, recency")
+    p.add_argument("--dense-model", help="dense ranker: sentence-transformers name or path (default: offline MiniLM)")
+    p.add_argument("--use-date", action="store_true", help="append ' date: {date}' to ranked documents")
+    p.add_argument("--num-proc", type=int, help="processes for the ranking map")
+    p.add_argument("--cache-dir", help="cache folder (default ~/.cache/lampkit or $LAMPKIT_CACHE)")
+    p.set_defaults(func=_build)
+
+    s = sub.add_parser("show", help="load a built folder with stock datasets and print a summary")
+    s.add_argument("folder")
+    s.add_argument("--config", help="only this config")
+    s.set_defaults(func=_show)
+
+
+def parser() -> argparse.ArgumentParser:
+    from . import cli_eval, cli_hub
+
+    p = argparse.ArgumentParser(prog="lampkit", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"lampkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_build(sub)
+    cli_hub.register(sub)
+    cli_eval.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LampkitError as err:
+        print(f"lampkit: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lampkit: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
