@@ -67,7 +67,8 @@ class Prompt:
 @dataclass(frozen=True)
 class Task:
     """One benchmark task. ``raw_dir`` is the task's folder in the official download tree (LaMP) or the
-    task's config prefix (LongLaMP); ``user_field`` names the raw field that identifies the user."""
+    task's config prefix (LongLaMP); ``user_field`` names the raw field that identifies the user;
+    ``input_template`` is how the benchmark phrases a question (§1.2; LongLaMP inputs come pre-phrased)."""
 
     name: str
     benchmark: str
@@ -79,6 +80,7 @@ class Task:
     prompt: Prompt
     raw_dir: str
     labels: tuple[str, ...] = ()
+    input_template: str = ""
     user_field: str = "user_id"
     needs_avocado: bool = False
     aliases: tuple[str, ...] = ()
@@ -115,6 +117,9 @@ NEWS_CATEGORIES = (
     "healthy living",
 )
 
+#: LaMP-6 question template, applied to the email body (§1.5).
+LAMP6_INPUT = "Generate a subject for the following email: {body}"
+
 LAMP_TASKS = (
     Task(
         name="LaMP_1", benchmark="lamp", title="Personalized Citation Identification",
@@ -122,6 +127,8 @@ LAMP_TASKS = (
         profile_fields=_fields("title", "abstract"),
         query=Query("quoted_pair"), document_fields=("title", "abstract"),
         prompt=Prompt(item='"{title}"', prompt="{input}", field="title"),
+        input_template='For an author who has written the paper with the title "{title}", which reference is '
+                       'related? Just answer with [1] or [2] without explanation. [1]: "{ref1}" [2]: "{ref2}"',
         raw_dir="LaMP_1",
     ),
     Task(
@@ -131,6 +138,10 @@ LAMP_TASKS = (
         query=Query("after", "description:"), document_fields=("description",),
         prompt=Prompt(item='the tag for the movie: "{description}" is "{tag}" ', prompt="{items}. {input}",
                       field="description"),
+        input_template="Which tag does this movie relate to among the following tags? Just answer with the tag "
+                       "name without further explanation. tags: [sci-fi, based on a book, comedy, action, twist "
+                       "ending, dystopia, dark comedy, classic, psychology, fantasy, romance, thought-provoking, "
+                       "social commentary, violence, true story] description: {description}",
         raw_dir="LaMP_2/new",
     ),
     Task(
@@ -140,6 +151,10 @@ LAMP_TASKS = (
         query=Query("after", "article:"), document_fields=("text",),
         prompt=Prompt(item='the category for the article: "{text}" is "{category}" ', prompt="{items}. {input}",
                       field="text"),
+        input_template="Which category does this article relate to among the following categories? Just answer "
+                       "with the category name without further explanation. categories: [travel, education, "
+                       "parents, style & beauty, entertainment, food & drink, science & technology, business, "
+                       "sports, healthy living, women, politics, crime, culture & arts, religion] article: {text}",
         raw_dir="LaMP_2",
     ),
     Task(
@@ -148,6 +163,8 @@ LAMP_TASKS = (
         profile_fields=_fields("text", "score"),
         query=Query("after", "review:"), document_fields=("text",),
         prompt=Prompt(item='{score} is the score for "{text}" ', prompt="{items}. {input}", field="text"),
+        input_template="What is the score of the following review on a scale of 1 to 5? just answer with 1, 2, 3, "
+                       "4, or 5 without further explanation. review: {text}",
         raw_dir="LaMP_3",
     ),
     Task(
@@ -156,6 +173,7 @@ LAMP_TASKS = (
         profile_fields=_fields("text", "title"),
         query=Query("after", "article:"), document_fields=("title", "text"),
         prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),
+        input_template="Generate a headline for the following article: {text}",
         raw_dir="LaMP_4",
     ),
     Task(
@@ -165,6 +183,7 @@ LAMP_TASKS = (
         query=Query("after", ":"), document_fields=("title", "abstract"),
         prompt=Prompt(item='"{title}" is a title for "{abstract}" ',
                       prompt="{items}. Following the given patterns {input}", field="abstract"),
+        input_template="Generate a title for the following abstract of a paper: {abstract}",
         raw_dir="LaMP_5",
     ),
     Task(
@@ -173,6 +192,7 @@ LAMP_TASKS = (
         profile_fields=_fields("text", "title"),
         query=Query("after", ":"), document_fields=("text",),
         prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),
+        input_template=LAMP6_INPUT,
         raw_dir="LaMP_6",
     ),
     Task(
@@ -182,12 +202,11 @@ LAMP_TASKS = (
         query=Query("after", ":"), document_fields=("text",),
         prompt=Prompt(item='"{text}" ', prompt="{items} are written by a person. Following the given patterns {input}",
                       field="text"),
+        input_template="Paraphrase the following tweet without any explanation before or after it: {tweet}",
         raw_dir="LaMP_7",
     ),
 )
 
-#: LaMP-6 question template, applied to the email body (§1.5).
-LAMP6_INPUT = "Generate a subject for the following email: {body}"
 #: LongLaMP email-completion question template (§1.5), applied to the subject and the first words.
 LONGLAMP_EMAIL_INPUT = "Complete the text of the following email. title: {subject}. text: {prefix}"
 
