@@ -1,0 +1,28 @@
+# lampkit: `make demo` runs the main job on the shipped sample; `make test` installs everything and runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+export NLTK_DATA := $(CURDIR)/nltk_data
+
+.PHONY: install nltk-data test demo bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+test: install nltk-data
+	$(BIN)/pytest
+
+demo: install
+	rm -rf out/lamp
+	$(BIN)/lampkit build lamp --all --data-dir samples/lamp --avocado-dir samples/avocado --rankers bm25 --out out/lamp
+	$(BIN)/lampkit show out/lamp
+
+clean:
+	rm -rf out nltk_data $(VENV)

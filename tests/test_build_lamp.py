@@ -1,0 +1,192 @@
+"""``lampkit build lamp`` on the shipped sample: contents, card, merging, caching and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+import yaml
+
+from lampkit.build import BuildOptions, build, config_names
+from lampkit.tasks import lamp_raw_path, parse_config_name
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "lamp"
+PUBLIC = [c for c in config_names("lamp") if not c.startswith("LaMP_6")]
+RAW_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
+
+
+def lampkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lampkit.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("built")
+    done = lampkit("build", "lamp", *[a for c in PUBLIC for a in ("--config", c)], "--data-dir", SAMPLE,
+                   "--cache-dir", root / "cache", "--out", root / "lamp")
+    assert done.returncode == 0, done.stderr
+    return root / "lamp"
+
+
+def card_yaml(folder: Path) -> dict:
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("---")[1])
+
+
+@pytest.mark.parametrize("config", PUBLIC)
+def test_every_config_loads_with_stock_datasets_and_matches_raw(built, config):
+    task, kind = parse_config_name(config)
+    loaded = datasets.load_dataset(str(built), config)
+    assert set(loaded) == {"train", "validation", "test"}
+    for split, raw_split in RAW_SPLITS.items():
+        raw = json.loads((SAMPLE / lamp_raw_path(task, kind, raw_split, "questions")).read_text(encoding="utf-8"))
+        rows = loaded[split]
+        assert rows["id"] == [q["id"] for q in raw]
+        assert rows["input"] == [q["input"] for q in raw]
+        if raw_split == "test":
+            assert set(rows["output"]) == {None}
+        else:
+            golds = json.loads((SAMPLE / lamp_raw_path(task, kind, raw_split, "outputs")).read_text("utf-8"))
+            by_id = {g["id"]: g["output"] for g in golds["golds"]}
+            assert rows["output"] == [by_id[q["id"]] for q in raw]
+        first = rows[0]["profile"]
+        assert [item["id"] for item in first] == [item["id"] for item in raw[0]["profile"]]
+        assert first[0]["date"] == raw[0]["profile"][0].get("date")
+        assert ("user_id" in rows.column_names) == (kind == "time")
+        if kind == "time":
+            assert rows["user_id"] == [q["user_id"] for q in raw]
+
+
+def test_card_declares_every_config_and_its_stats(built):
+    meta = card_yaml(built)
+    assert [c["config_name"] for c in meta["configs"]] == sorted(PUBLIC)
+    first = meta["configs"][0]
+    assert first["data_files"][0] == {"split": "train", "path": f"data/{first['config_name']}/train-*"}
+    card = (built / "README.md").read_text(encoding="utf-8")
+    record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
+    st = record["configs"]["LaMP_4_time"]["splits"]["validation"]
+    assert st["questions"] == 10 and st["users"] == 3
+    assert f"| `LaMP_4_time` | validation | 10 | 3 |" in card
+    assert "salemi" in card and "CC BY-NC-SA 4.0" in card and "withheld" in card
+    sources = record["configs"]["LaMP_2_user"]["sources"]
+    assert "local:LaMP_2/new/dev/dev_questions.json" in sources
+    assert all(len(sha) == 64 for sha in sources.values())
+    assert "LaMP_2/new/dev/dev_questions.json (local mirror)" in card
+
+
+def test_user_split_users_equal_questions(built):
+    record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
+    st = record["configs"]["LaMP_3_user"]["splits"]["train"]
+    assert st["users"] == st["questions"] == 4
+    assert st["profile_size"]["median"] > 0
+
+
+def test_building_into_an_existing_folder_keeps_other_configs(tmp_path):
+    opts = BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache")
+    out = tmp_path / "lamp"
+    build("lamp", ["LaMP_1_user"], out, opts)
+    build("lamp", ["LaMP_3_time"], out, opts)
+    assert sorted(c["config_name"] for c in card_yaml(out)["configs"]) == ["LaMP_1_user", "LaMP_3_time"]
+    assert datasets.load_dataset(str(out), "LaMP_1_user")["train"].num_rows == 4
+    build("lamp", ["LaMP_1_user"], out, opts)  # replacing a config keeps the other
+    assert sorted(os.listdir(out / "data")) == ["LaMP_1_user", "LaMP_3_time"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lamp")]
+
+
+def test_rebuild_reuses_the_cache_and_a_changed_source_invalidates_it(tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SAMPLE / "LaMP_7", mirror / "LaMP_7")
+    opts = BuildOptions(data_dir=str(mirror), cache_dir=tmp_path / "cache")
+
+    def arrow_files():
+        return {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.arrow")}
+
+    build("lamp", ["LaMP_7_user"], tmp_path / "a", opts)
+    first = arrow_files()
+    build("lamp", ["LaMP_7_user"], tmp_path / "b", opts)
+    assert arrow_files() == first
+    dev = mirror / "LaMP_7" / "dev" / "dev_outputs.json"
+    golds = json.loads(dev.read_text(encoding="utf-8"))
+    golds["golds"][0]["output"] = "a changed gold"
+    dev.write_text(json.dumps(golds), encoding="utf-8")
+    build("lamp", ["LaMP_7_user"], tmp_path / "c", opts)
+    assert len(arrow_files()) > len(first)
+    assert datasets.load_dataset(str(tmp_path / "c"), "LaMP_7_user")["validation"][0]["output"] == "a changed gold"
+
+
+def _broken_mirror(tmp_path: Path, rel: str, edit) -> Path:
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SAMPLE / "LaMP_4", mirror / "LaMP_4")
+    path = mirror / rel
+    edit(path)
+    return mirror
+
+
+def _edit_json(fn):
+    def edit(path: Path):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fn(data)
+        path.write_text(json.dumps(data), encoding="utf-8")
+    return edit
+
+
+BAD_INPUTS = {
+    "missing file": ("LaMP_4/dev/dev_outputs.json", lambda p: p.unlink(), ["dev_outputs.json", "missing"]),
+    "truncated json": ("LaMP_4/train/train_questions.json",
+                       lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+                       ["train_questions.json", "truncated"]),
+    "not json": ("LaMP_4/dev/dev_questions.json", lambda p: p.write_text("id,input\n1,hello\n"),
+                 ["dev_questions.json", "not a JSON"]),
+    "question without output": ("LaMP_4/dev/dev_outputs.json", _edit_json(lambda d: d["golds"].pop(1)),
+                                ["dev_questions.json", "record ", "'output'", "no output"]),
+    "duplicate id": ("LaMP_4/train/train_questions.json", _edit_json(lambda d: d.append(d[0])),
+                     ["train_questions.json", "duplicate id", "'id'"]),
+    "missing profile field": ("LaMP_4/train/train_questions.json",
+                              _edit_json(lambda d: d[2]["profile"][3].pop("title")),
+                              ["train_questions.json", "'profile[3].title'", "missing"]),
+    "output without question": ("LaMP_4/dev/dev_outputs.json",
+                                _edit_json(lambda d: d["golds"].append({"id": "nope", "output": "x"})),
+                                ["dev_outputs.json", "record nope", "no question"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path, case):
+    rel, edit, expected = BAD_INPUTS[case]
+    mirror = _broken_mirror(tmp_path, rel, edit)
+    out = tmp_path / "out"
+    done = lampkit("build", "lamp", "--config", "LaMP_4_user", "--data-dir", mirror, "--cache-dir",
+                   tmp_path / "cache", "--out", out)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lampkit: error: "), done.stderr
+    for part in expected:
+        assert part in lines[0], lines[0]
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_a_failed_build_leaves_an_existing_folder_untouched(tmp_path):
+    out = tmp_path / "out"
+    opts = BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache")
+    build("lamp", ["LaMP_1_user"], out, opts)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    done = lampkit("build", "lamp", "--config", "LaMP_2_user", "--data-dir", tmp_path / "nowhere", "--out", out,
+                   "--cache-dir", tmp_path / "cache")
+    assert done.returncode == 2 and "missing from the local mirror" in done.stderr
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_unknown_config_and_no_config(tmp_path):
+    done = lampkit("build", "lamp", "--config", "LaMP_9_user", "--out", tmp_path / "o")
+    assert done.returncode == 2 and "unknown lamp config 'LaMP_9_user'" in done.stderr
+    done = lampkit("build", "lamp", "--out", tmp_path / "o")
+    assert done.returncode == 2 and "--config" in done.stderr
+    assert not (tmp_path / "o").exists()
