@@ -190,3 +190,48 @@ def test_unknown_config_and_no_config(tmp_path):
     done = lampkit("build", "lamp", "--out", tmp_path / "o")
     assert done.returncode == 2 and "--config" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+AVOCADO = SAMPLE.parent / "avocado"
+
+
+def test_lamp6_is_built_from_the_avocado_zips(tmp_path):
+    out = tmp_path / "out"
+    build("lamp", ["LaMP_6_user", "LaMP_6_time"], out,
+          BuildOptions(data_dir=str(SAMPLE), avocado_dir=str(AVOCADO), cache_dir=tmp_path / "cache"))
+    user = datasets.load_dataset(str(out), "LaMP_6_user")
+    row = user["validation"][0]
+    assert row["input"].startswith("Generate a subject for the following email: ")
+    assert row["output"] and not row["output"].endswith(".txt")
+    assert all(item["title"] and not item["text"].endswith("-EM.txt") for item in row["profile"])
+    assert set(user["test"]["output"]) == {None}
+    assert datasets.load_dataset(str(out), "LaMP_6_time")["train"].column_names[-1] == "user_id"
+
+
+def test_lamp6_without_avocado_says_where_the_data_comes_from(tmp_path):
+    done = lampkit("build", "lamp", "--config", "LaMP_6_user", "--data-dir", SAMPLE, "--out", tmp_path / "o",
+                   "--cache-dir", tmp_path / "cache")
+    assert done.returncode == 2 and "LDC2015T03" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_lamp6_missing_email_names_file_record_and_field(tmp_path):
+    import zipfile
+
+    avocado = tmp_path / "avocado"
+    shutil.copytree(AVOCADO, avocado)
+    questions = json.loads((SAMPLE / "LaMP_6" / "dev" / "dev_questions.json").read_text(encoding="utf-8"))
+    gone = questions[0]["profile"][1]["text"]
+    for path in avocado.rglob("*.zip"):
+        with zipfile.ZipFile(path) as src:
+            kept = [(i, src.read(i)) for i in src.infolist() if not i.filename.endswith("/" + gone)]
+        with zipfile.ZipFile(path, "w") as dst:
+            for info, data in kept:
+                dst.writestr(info, data)
+    done = lampkit("build", "lamp", "--config", "LaMP_6_user", "--data-dir", SAMPLE, "--avocado-dir", avocado,
+                   "--out", tmp_path / "o", "--cache-dir", tmp_path / "cache")
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip()
+    assert "dev_questions.json" in line and f"record {questions[0]['id']}" in line and gone in line
+    assert "profile[1].text" in line
+    assert not (tmp_path / "o").exists()

@@ -12,7 +12,7 @@ import os
 
 import datasets
 
-from lampkit import tasks
+from lampkit import avocado, tasks
 from lampkit.errors import LampkitError
 from lampkit.rawjson import iter_json_records, read_golds
 from lampkit.records import features_for, normalize_question
@@ -95,39 +95,36 @@ class Lamp(datasets.GeneratorBasedBuilder):
             for split, _ in SPLITS
         }
         paths = dl_manager.download(sources)
-        emails = self._avocado_emails(paths) if self.task.needs_avocado else None
+        emails = self._avocado_emails([paths[split]["questions"] for split, _ in SPLITS]) \
+            if self.task.needs_avocado else None
         return [
             datasets.SplitGenerator(name=name, gen_kwargs={"questions": paths[split]["questions"],
                                                            "outputs": paths[split].get("outputs"),
-                                                           "emails": emails})
+                                                           "emails": emails, "withheld": split == "test"})
             for split, name in SPLITS
         ]
 
-    def _avocado_emails(self, paths: dict) -> dict:
-        from lampkit import avocado
-
+    def _avocado_emails(self, question_files: list[str]) -> dict:
+        """Read, once, every Avocado email that any split's questions name."""
         refs = {}
-        for split, _ in SPLITS:
-            refs.update(avocado.lamp6_references(iter_json_records(paths[split]["questions"]),
-                                                 file=paths[split]["questions"]))
+        for path in question_files:
+            avocado.email_references(iter_json_records(path), file=path, refs=refs)
         return avocado.read_emails(self.config.avocado_dir, refs)
 
-    def _generate_examples(self, questions: str, outputs: str | None, emails: dict | None):
+    def _generate_examples(self, questions: str, outputs: str | None, emails: dict | None, withheld: bool):
         golds = read_golds(outputs) if outputs else None
         seen = set()
         for raw in iter_json_records(questions):
             if emails is not None:
-                from lampkit import avocado
-
-                raw = avocado.lamp6_record(raw, emails)
+                raw = avocado.lamp6_record(raw, emails, file=questions)
             qid = str(raw.get("id"))
             if qid in seen:
                 raise LampkitError("duplicate id", file=questions, record=qid, field="id")
             seen.add(qid)
-            if emails is not None:
-                output = raw.get("output")
-            elif golds is None:
+            if withheld:
                 output = None
+            elif emails is not None:
+                output = raw["output"]
             elif qid in golds:
                 output = golds.pop(qid)
             else:
