@@ -142,6 +142,24 @@ def test_a_lampkit_build_folder_loads_from_the_hub_as_it_loads_locally(hub, tmp_
         assert {split: rows.to_list() for split, rows in local.items()} == loaded[config]
 
 
+def test_a_folder_with_avocado_configs_is_pushed_private_unless_public_is_explicit(hub, tmp_path):
+    out = tmp_path / "lamp"
+    built = subprocess.run([str(LAMPKIT), "build", "lamp", "--config", "LaMP_6_user", "--data-dir", str(SAMPLE),
+                            "--avocado-dir", str(SAMPLE.parent / "avocado"), "--cache-dir", str(tmp_path / "cache"),
+                            "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+
+    done = push(hub, out, token=hub.token)
+
+    assert done.returncode == 0, done.stderr
+    assert "LaMP_6_user hold Avocado emails" in done.stderr
+    assert hub.server.store.meta("dataset", REPO)["private"] is True
+    anonymous, _ = load(hub, "LaMP_6_user")
+    owner, _ = load(hub, "LaMP_6_user", token=hub.token)
+    assert anonymous["error"] == "DatasetNotFoundError"
+    assert len(owner["LaMP_6_user"]["train"]) == 2
+
+
 def test_private_repo_is_only_readable_with_the_owner_token(hub, tmp_path):
     configs = two_configs()
     folder = make_folder(tmp_path / "out", configs)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 import yaml
 from huggingface_hub import metadata_load
 
+from lampkit.build import BUILD_RECORD
 from lampkit.errors import LampkitError
 from lampkit.hub import DEFAULT_PRIVATE
 from lampkit.hub import push_folder
+from lampkit.tasks import get_task
 
 #: Remote files a dataset push deletes when the folder no longer has them (stale Parquet shards).
 DATASET_PRUNE = ("data/*",)
@@ -80,14 +84,32 @@ def _patterns(data_files, readme: Path, name: str) -> list[str]:
     return patterns
 
 
+def licensed_email_configs(folder: Path) -> list[str]:
+    """Configs of a built folder that hold Avocado emails (LDC2015T03: not for public release)."""
+    path = folder / BUILD_RECORD
+    if not path.is_file():
+        return []
+    try:
+        configs = json.loads(path.read_text(encoding="utf-8")).get("configs", {})
+    except json.JSONDecodeError as err:
+        raise LampkitError(f"corrupt build record ({err})", file=path) from None
+    return sorted(name for name, c in configs.items() if get_task(c["task"]).needs_avocado)
+
+
 def run_push(args: argparse.Namespace) -> int:
-    """Validate OUT and upload it; print the repo URL."""
+    """Validate OUT and upload it; print the repo URL. A folder with Avocado configs is private unless --public."""
     check_hub_ready(args.out, args.repo_type)
+    private = args.private
+    licensed = licensed_email_configs(args.out) if args.repo_type == "dataset" else []
+    if licensed and private is None:
+        private = True
+        print(f"lampkit: {', '.join(licensed)} hold Avocado emails (LDC licence): pushing private; "
+              "pass --public only if your licence allows it", file=sys.stderr)
     url = push_folder(
         args.out,
         args.repo_id,
         repo_type=args.repo_type,
-        private=args.private,
+        private=private,
         token=args.token,
         prune=DATASET_PRUNE if args.repo_type == "dataset" else (),
     )
