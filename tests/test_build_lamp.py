@@ -190,6 +190,14 @@ def test_a_failed_build_leaves_an_existing_folder_untouched(tmp_path):
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
 
 
+def test_all_without_avocado_builds_every_other_config(tmp_path):
+    done = lampkit("build", "lamp", "--all", "--data-dir", SAMPLE, "--cache-dir", tmp_path / "cache",
+                   "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    assert "skipping LaMP_6_user, LaMP_6_time: they need --avocado-dir" in done.stderr
+    assert sorted(c["config_name"] for c in card_yaml(tmp_path / "o")["configs"]) == sorted(PUBLIC)
+
+
 def test_unknown_config_and_no_config(tmp_path):
     done = lampkit("build", "lamp", "--config", "LaMP_9_user", "--out", tmp_path / "o")
     assert "unknown lamp config 'LaMP_9_user'" in error_line(done)

@@ -111,6 +111,30 @@ def test_public_config_builds_from_the_hub_repo_and_loads_with_stock_datasets(hu
     assert sources == expected
 
 
+def test_the_cache_follows_the_upstream_commit(hub, tmp_path):
+    upload_sample(hub)
+    config, cache = "topic_writing_user", tmp_path / "cache"
+
+    def build_validation_outputs(name: str) -> list:
+        done = lampkit("build", "longlamp", "--config", config, "--out", tmp_path / name, "--cache-dir", cache,
+                       env=hub.fresh_env())
+        assert done.returncode == 0, done.stderr
+        return datasets.load_dataset(str(tmp_path / name), config)["validation"]["output"]
+
+    first = build_validation_outputs("a")
+    arrows = sorted(cache.rglob("*.arrow"))
+    assert build_validation_outputs("b") == first and sorted(cache.rglob("*.arrow")) == arrows  # reused
+    val = next((SAMPLE / config).glob("val-*.parquet"))
+    table = pyarrow.parquet.read_table(val)
+    changed = table.set_column(table.column_names.index("output"), "output",
+                               pyarrow.array(["an upstream fix"] * table.num_rows))
+    pyarrow.parquet.write_table(changed, tmp_path / val.name)
+    HfApi(endpoint=hub.url, token=hub.token).upload_file(
+        path_or_fileobj=str(tmp_path / val.name), path_in_repo=f"{config}/{val.name}", repo_id=LONGLAMP_REPO_ID,
+        repo_type="dataset")
+    assert set(build_validation_outputs("c")) == {"an upstream fix"}
+
+
 def test_a_missing_hub_repo_is_one_clear_error(hub, tmp_path):
     out = tmp_path / "out"
     done = lampkit("build", "longlamp", "--config", "topic_writing_user", "--out", out, "--cache-dir",

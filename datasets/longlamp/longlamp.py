@@ -56,12 +56,13 @@ class LongLampConfig(datasets.BuilderConfig):
     """A LongLaMP task in one split kind (``user``: users disjoint across splits; ``temporal``: split by time)."""
 
     def __init__(self, *, task_name: str, split_kind: str, avocado_dir: str | None = None,
-                 source_fingerprint: str | None = None, **kwargs):
+                 source_fingerprint: str | None = None, revision: str | None = None, **kwargs):
         super().__init__(version=datasets.Version("1.0.0"), **kwargs)
         self.task_name = task_name
         self.split_kind = split_kind
         self.avocado_dir = avocado_dir
         self.source_fingerprint = source_fingerprint  # changes the cache key when local sources change
+        self.revision = revision  # the Hub commit to read; part of the cache key, so an upstream update rebuilds
 
 
 class LongLamp(datasets.GeneratorBasedBuilder):
@@ -78,6 +79,11 @@ class LongLamp(datasets.GeneratorBasedBuilder):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
+
+    @classmethod
+    def source_revision(cls) -> str:
+        """The current commit of the upstream Hub repo (what ``lampkit build`` pins a build and its cache to)."""
+        return _hub_listing(tasks.LONGLAMP_REPO_ID)[1]
 
     @property
     def task(self) -> tasks.Task:
@@ -124,7 +130,7 @@ class LongLamp(datasets.GeneratorBasedBuilder):
                 raise LampkitError("local LongLaMP copy not found", file=root)
             files = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*")) if p.is_file()]
             return self._by_split(files, lambda rel: str(root / rel), where=root)
-        repo_files, commit = _hub_listing(tasks.LONGLAMP_REPO_ID)
+        repo_files, commit = _hub_listing(tasks.LONGLAMP_REPO_ID, self.config.revision)
         prefix = f"hf://datasets/{tasks.LONGLAMP_REPO_ID}@{commit}/"
         return self._by_split(repo_files, lambda rel: prefix + rel, where=f"hf://datasets/{tasks.LONGLAMP_REPO_ID}")
 
@@ -207,10 +213,10 @@ class LongLamp(datasets.GeneratorBasedBuilder):
                                           user_column=self.user_column)
 
 
-def _hub_listing(repo_id: str) -> tuple[list[str], str]:
-    """The files of a Hub dataset repo at its current ``main`` commit, and that commit."""
+def _hub_listing(repo_id: str, revision: str | None = None) -> tuple[list[str], str]:
+    """The files of a Hub dataset repo at ``revision`` (default: the current ``main`` commit), and that commit."""
     try:
-        info = huggingface_hub.HfApi().dataset_info(repo_id)
+        info = huggingface_hub.HfApi().dataset_info(repo_id, revision=revision)
     except Exception as err:  # offline, unknown repo, gated, server error: one line, then the way out
         raise LampkitError(f"cannot list the Hub dataset ({type(err).__name__}: {err}); pass --data-dir with a "
                            f"local copy of its files", file=f"hf://datasets/{repo_id}") from None

@@ -80,6 +80,9 @@ def prepare(benchmark: str, config: str, options: BuildOptions) -> tuple[dataset
     if config not in {c.name for c in cls.BUILDER_CONFIGS}:
         raise LampkitError(f"unknown {benchmark} config {config!r}; known: {', '.join(config_names(benchmark))}")
     kwargs = {"source_fingerprint": _fingerprint(options.data_dir, options.avocado_dir)}
+    task, _ = parse_config_name(config)
+    if not options.data_dir and not task.needs_avocado and hasattr(cls, "source_revision"):
+        kwargs["revision"] = cls.source_revision()  # a Hub source: cache per upstream commit
     if options.avocado_dir:
         kwargs["avocado_dir"] = str(Path(options.avocado_dir).resolve())
     if options.data_dir:
