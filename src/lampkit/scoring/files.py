@@ -1,0 +1,174 @@
+"""The official file formats: ``{"task": ..., "golds": [{"id", "output"}]}`` JSON files (golds and predictions
+alike) and zips of them (every ``*.json`` inside, at any depth, the task read from each file's ``task`` field).
+
+Zips are read in memory, never extracted. Like the official ``glob("**/*.json")``, names with a component
+starting with ``.`` (``__MACOSX/._x.json``) are skipped. Outputs are written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from lampkit.errors import LampkitError
+from lampkit.scoring.values import check_outputs
+from lampkit.scoring.values import few
+from lampkit.scoring.values import lookup_task
+from lampkit.tasks import LEADERBOARD_TASKS
+from lampkit.tasks import get_task
+
+#: The leaderboard's tasks: a predictions zip must cover exactly these (reference §4.1, eval_all.py).
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    """One parsed file: ``task`` is the registry name (aliases resolved); ``source`` names it in errors."""
+
+    source: str
+    task: str
+    ids: list
+    outputs: list
+
+
+def parse_task_json(raw: bytes, source: str) -> TaskFile:
+    """Parse and check one file's bytes."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise LampkitError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=source) from None
+    if not text.strip():
+        raise LampkitError("empty file", file=source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise LampkitError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file=source) from None
+    if not isinstance(data, dict) or "task" not in data or "golds" not in data:
+        raise LampkitError('expected an object {"task": ..., "golds": [{"id": ..., "output": ...}, ...]}',
+                           file=source)
+    task = lookup_task(data["task"], source=source)
+    records = data["golds"]
+    if not isinstance(records, list) or not records:
+        raise LampkitError("must be a non-empty list of {\"id\", \"output\"} records", file=source, field="golds")
+    ids, outputs = [], []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise LampkitError("record is not an object", file=source, record=f"#{i}")
+        for key in ("id", "output"):
+            if key not in rec:
+                raise LampkitError("missing", file=source, record=rec.get("id", f"#{i}"), field=key)
+        if isinstance(rec["id"], bool) or not isinstance(rec["id"], (str, int)):
+            raise LampkitError("id must be a string or an integer", file=source, record=f"#{i}", field="id")
+        ids.append(rec["id"])
+        outputs.append(rec["output"])
+    dups = [k for k, n in Counter(ids).items() if n > 1]
+    if dups:
+        raise LampkitError(f"duplicate ids: {few(dups)}", file=source, record=dups[0], field="id")
+    return TaskFile(source, task.name, ids, outputs)
+
+
+def read_task_file(path: str | os.PathLike) -> TaskFile:
+    """Read one golds or predictions JSON file."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise LampkitError(f"cannot read: {e.strerror}", file=path) from None
+    return parse_task_json(raw, str(path))
+
+
+def read_task_zip(path: str | os.PathLike) -> dict[str, TaskFile]:
+    """Every ``*.json`` in the zip, by task; two files for one task is an error."""
+    found: dict[str, TaskFile] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                parts = info.filename.split("/")
+                if info.is_dir() or not info.filename.endswith(".json") or any(p.startswith(".") for p in parts):
+                    continue
+                parsed = parse_task_json(archive.read(info), f"{path}:{info.filename}")
+                if parsed.task in found:
+                    raise LampkitError(f"task {parsed.task} also in {found[parsed.task].source}",
+                                       file=parsed.source, field="task")
+                found[parsed.task] = parsed
+    except (OSError, zipfile.BadZipFile) as e:
+        raise LampkitError(f"cannot read zip: {e}", file=path) from None
+    if not found:
+        raise LampkitError("no *.json files inside", file=path)
+    return found
+
+
+def align(golds: TaskFile, preds: TaskFile) -> list:
+    """The prediction outputs in gold order; the two id sets must be equal."""
+    wanted, given = set(golds.ids), set(preds.ids)
+    if wanted != given:
+        missing = [i for i in golds.ids if i not in given]
+        extra = [i for i in preds.ids if i not in wanted]
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} gold ids have no prediction ({few(missing)})")
+        if extra:
+            parts.append(f"{len(extra)} prediction ids are not in the golds ({few(extra)})")
+        raise LampkitError(f"prediction ids differ from the gold ids of {golds.source}: {'; '.join(parts)}",
+                           file=preds.source, field="id")
+    by_id = dict(zip(preds.ids, preds.outputs))
+    return [by_id[i] for i in golds.ids]
+
+
+def _atomic(path: str | os.PathLike, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    _atomic(path, write)
+
+
+def export_zip(pred_paths: list[str | os.PathLike], output: str | os.PathLike) -> list[str]:
+    """Write a leaderboard predictions zip (``LaMP_k.json`` per task, canonical task names) from prediction
+    files covering exactly the leaderboard's seven tasks; return the member names."""
+    files: dict[str, TaskFile] = {}
+    for path in pred_paths:
+        parsed = read_task_file(path)
+        check_outputs(get_task(parsed.task), parsed.outputs, gold=False, ids=parsed.ids, source=parsed.source)
+        if parsed.task in files:
+            raise LampkitError(f"task {parsed.task} also in {files[parsed.task].source}", file=path, field="task")
+        files[parsed.task] = parsed
+    check_leaderboard_tasks(files, "the prediction files")
+
+    def write(tmp):
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for task in LEADERBOARD_TASKS:
+                f = files[task]
+                body = {"task": task, "golds": [{"id": i, "output": o} for i, o in zip(f.ids, f.outputs)]}
+                archive.writestr(f"{task}.json", json.dumps(body, ensure_ascii=False))
+    _atomic(output, write)
+    return [f"{task}.json" for task in LEADERBOARD_TASKS]
+
+
+def check_leaderboard_tasks(files: dict[str, TaskFile], source: str) -> None:
+    """The tasks must be exactly the leaderboard's seven, as the official ``eval_all.py`` requires."""
+    missing = [t for t in LEADERBOARD_TASKS if t not in files]
+    extra = sorted(t for t in files if t not in LEADERBOARD_TASKS)
+    if missing or extra:
+        detail = "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
+                           + ([f"not leaderboard tasks: {', '.join(extra)}"] if extra else []))
+        raise LampkitError(f"must cover exactly the tasks {', '.join(LEADERBOARD_TASKS)}: {detail}", file=source,
+                           field="task")

@@ -1,0 +1,72 @@
+"""Question id -> user id maps for the per-user breakdown.
+
+Either a JSON object ``{"<question id>": "<user id>", ...}``, or a built dataset: one Parquet file or a folder
+searched recursively for ``*.parquet`` (such as ``OUT/data/LaMP_3_time``), read for its ``id`` column and its
+``user_id`` column (or the task's raw user field, e.g. ``reviewerId`` for LongLaMP reviews).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from lampkit.errors import LampkitError
+from lampkit.scoring.values import few
+from lampkit.tasks import Task
+
+
+def _from_parquet(files: list[Path], task: Task, source: Path) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    mapping: dict[str, str] = {}
+    for path in files:
+        try:
+            columns = pq.read_schema(path).names
+        except Exception as e:  # pyarrow raises several types for a file that is not Parquet
+            raise LampkitError(f"cannot read Parquet: {e}", file=path) from None
+        user_col = next((c for c in ("user_id", task.user_field) if c in columns), None)
+        if "id" not in columns or user_col is None:
+            raise LampkitError(f"needs an 'id' column and a 'user_id' (or {task.user_field!r}) column",
+                               file=path, field="user_id")
+        table = pq.read_table(path, columns=["id", user_col])
+        for qid, uid in zip(table.column("id").to_pylist(), table.column(user_col).to_pylist()):
+            if mapping.get(str(qid), str(uid)) != str(uid):
+                raise LampkitError(f"question has two users: {mapping[str(qid)]!r} and {uid!r}", file=path,
+                                   record=qid, field=user_col)
+            mapping[str(qid)] = str(uid)
+    if not mapping:
+        raise LampkitError("no rows", file=source)
+    return mapping
+
+
+def load_user_ids(path: str | os.PathLike, task: Task) -> dict[str, str]:
+    """The map, keys and values as strings."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.rglob("*.parquet"))
+        if not files:
+            raise LampkitError("no *.parquet files in this folder", file=path)
+        return _from_parquet(files, task, path)
+    if path.suffix == ".parquet":
+        return _from_parquet([path], task, path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise LampkitError(f"cannot read: {e.strerror}", file=path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LampkitError(f"not a JSON object of question id -> user id: {e}", file=path) from None
+    if not isinstance(data, dict) or not data:
+        raise LampkitError("expected a non-empty JSON object of question id -> user id", file=path)
+    bad = next((k for k, v in data.items() if not isinstance(v, (str, int)) or isinstance(v, bool)), None)
+    if bad is not None:
+        raise LampkitError("user id must be a string or an integer", file=path, record=bad)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def users_for(ids: list, mapping: dict[str, str], source: str | os.PathLike) -> list[str]:
+    """The user of each question id; every id must be in the map."""
+    missing = [i for i in ids if str(i) not in mapping]
+    if missing:
+        raise LampkitError(f"{len(missing)} question ids have no user ({few(missing)})", file=source, field="id")
+    return [mapping[str(i)] for i in ids]
