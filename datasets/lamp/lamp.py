@@ -13,70 +13,24 @@ import os
 import datasets
 
 from lampkit import avocado, tasks
+from lampkit.builder import TaskBuilder, task_configs
 from lampkit.errors import LampkitError
 from lampkit.rawjson import iter_json_records, read_golds
-from lampkit.records import features_for, normalize_question
-
-_CITATION = """\
-@inproceedings{salemi-etal-2024-lamp,
-    title = "{L}a{MP}: When Large Language Models Meet Personalization",
-    author = "Salemi, Alireza and Mysore, Sheshera and Bendersky, Michael and Zamani, Hamed",
-    booktitle = "Proceedings of the 62nd Annual Meeting of the Association for Computational Linguistics",
-    year = "2024",
-    note = "arXiv:2304.11406",
-}
-"""
-_HOMEPAGE = "https://lamp-benchmark.github.io"
-_LICENSE = ("LaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's license "
-            "(LaMP-6 needs an LDC licence for Avocado, LDC2015T03).")
+from lampkit.records import normalize_question
 
 #: Raw split folder → published split name. Test outputs are withheld by the benchmark.
 SPLITS = (("train", datasets.Split.TRAIN), ("dev", datasets.Split.VALIDATION), ("test", datasets.Split.TEST))
 
 
-class LampConfig(datasets.BuilderConfig):
-    """A LaMP task in one split kind (``user``: users disjoint across splits; ``time``: split by date)."""
+class Lamp(TaskBuilder):
+    """LaMP, one config per task and split kind (``user``: users disjoint across splits; ``time``: split by date)."""
 
-    def __init__(self, *, task_name: str, split_kind: str, avocado_dir: str | None = None,
-                 source_fingerprint: str | None = None, **kwargs):
-        super().__init__(version=datasets.Version("1.0.0"), **kwargs)
-        self.task_name = task_name
-        self.split_kind = split_kind
-        self.avocado_dir = avocado_dir
-        self.source_fingerprint = source_fingerprint  # changes the cache key when local sources change
-
-
-class Lamp(datasets.GeneratorBasedBuilder):
-    """LaMP, one config per task and split kind."""
-
-    BUILDER_CONFIG_CLASS = LampConfig
-    BUILDER_CONFIGS = [
-        LampConfig(name=f"{task.name}_{kind}", task_name=task.name, split_kind=kind,
-                   description=f"{task.title}, {kind}-based split.")
-        for task in tasks.LAMP_TASKS
-        for kind in task.split_kinds
-    ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
-
-    @property
-    def task(self) -> tasks.Task:
-        return tasks.get_task(self.config.task_name)
+    BENCHMARK = "lamp"
+    BUILDER_CONFIGS = task_configs("lamp")
 
     @property
     def user_column(self) -> str | None:
         return "user_id" if self.config.split_kind == "time" else None
-
-    def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(
-            description=self.config.description,
-            features=features_for(self.task, self.user_column),
-            homepage=_HOMEPAGE,
-            license=_LICENSE,
-            citation=_CITATION,
-        )
 
     def _source(self, split: str, part: str) -> str:
         rel = tasks.lamp_raw_path(self.task, self.config.split_kind, split, part)

@@ -24,22 +24,8 @@ import pyarrow.parquet
 from lampkit import avocado, tasks
 from lampkit.errors import LampkitError
 from lampkit.rawjson import iter_json_records
-from lampkit.records import features_for, normalize_question
-
-_CITATION = """\
-@misc{kumar2024longlamp,
-    title = "{LongLaMP}: A Benchmark for Personalized Long-form Text Generation",
-    author = "Kumar, Ishita and Viswanathan, Snigdha and Yerra, Sushrita and Salemi, Alireza and Rossi, Ryan A. and
-              Dernoncourt, Franck and Deilamsalehy, Hanieh and Chen, Xiang and Zhang, Ruiyi and Agarwal, Shubham and
-              Lipka, Nedim and Van Nguyen, Chien and Nguyen, Thien Huu and Zamani, Hamed",
-    year = "2024",
-    eprint = "2407.11016",
-    archivePrefix = "arXiv",
-}
-"""
-_HOMEPAGE = "https://longlamp-benchmark.github.io"
-_LICENSE = ("LongLaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's license "
-            "(email generation needs an LDC licence for Avocado, LDC2015T03).")
+from lampkit.builder import TaskBuilder, task_configs
+from lampkit.records import normalize_question
 
 #: Upstream split names (Hub files, then the email id files) → published split.
 HUB_SPLITS = (("train", datasets.Split.TRAIN), ("val", datasets.Split.VALIDATION), ("test", datasets.Split.TEST))
@@ -52,42 +38,16 @@ _SPLIT_PREFIX = re.compile(r"^([a-z]+)(?=$|[-_.])")
 _PARQUET_BATCH_ROWS = 16  # LongLaMP rows carry whole profiles (up to MBs each): keep batches small
 
 
-class LongLampConfig(datasets.BuilderConfig):
-    """A LongLaMP task in one split kind (``user``: users disjoint across splits; ``temporal``: split by time)."""
+class LongLamp(TaskBuilder):
+    """LongLaMP, one config per task and split kind (``user``: users disjoint across splits; ``temporal``: by time)."""
 
-    def __init__(self, *, task_name: str, split_kind: str, avocado_dir: str | None = None,
-                 source_fingerprint: str | None = None, revision: str | None = None, **kwargs):
-        super().__init__(version=datasets.Version("1.0.0"), **kwargs)
-        self.task_name = task_name
-        self.split_kind = split_kind
-        self.avocado_dir = avocado_dir
-        self.source_fingerprint = source_fingerprint  # changes the cache key when local sources change
-        self.revision = revision  # the Hub commit to read; part of the cache key, so an upstream update rebuilds
-
-
-class LongLamp(datasets.GeneratorBasedBuilder):
-    """LongLaMP, one config per task and split kind."""
-
-    BUILDER_CONFIG_CLASS = LongLampConfig
-    BUILDER_CONFIGS = [
-        LongLampConfig(name=f"{task.name}_{kind}", task_name=task.name, split_kind=kind,
-                       description=f"{task.title}, {kind} split.")
-        for task in tasks.LONGLAMP_TASKS
-        for kind in task.split_kinds
-    ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
+    BENCHMARK = "longlamp"
+    BUILDER_CONFIGS = task_configs("longlamp")
 
     @classmethod
     def source_revision(cls) -> str:
         """The current commit of the upstream Hub repo (what ``lampkit build`` pins a build and its cache to)."""
         return _hub_listing(tasks.LONGLAMP_REPO_ID)[1]
-
-    @property
-    def task(self) -> tasks.Task:
-        return tasks.get_task(self.config.task_name)
 
     @property
     def user_column(self) -> str | None:
@@ -99,15 +59,6 @@ class LongLamp(datasets.GeneratorBasedBuilder):
     def folder(self) -> str:
         """The config's folder in the Hub repo and in a local copy, e.g. ``product_review_user``."""
         return f"{self.task.raw_dir}_{self.config.split_kind}"
-
-    def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(
-            description=self.config.description,
-            features=features_for(self.task, self.user_column),
-            homepage=_HOMEPAGE,
-            license=_LICENSE,
-            citation=_CITATION,
-        )
 
     def _split_generators(self, dl_manager: datasets.DownloadManager):
         if self.task.needs_avocado:

@@ -10,24 +10,7 @@ from lampkit import scoring
 from lampkit.errors import LampkitError
 from lampkit import tasks
 
-_CITATION = """\
-@misc{salemi2023lamp,
-  title         = {{LaMP}: When Large Language Models Meet Personalization},
-  author        = {Salemi, Alireza and Mysore, Sheshera and Bendersky, Michael and Zamani, Hamed},
-  year          = {2023},
-  eprint        = {2304.11406},
-  archivePrefix = {arXiv},
-  primaryClass  = {cs.CL},
-}
-@misc{kumar2024longlamp,
-  title         = {{LongLaMP}: A Benchmark for Personalized Long-form Text Generation},
-  author        = {Kumar, Ishita and others},
-  year          = {2024},
-  eprint        = {2407.11016},
-  archivePrefix = {arXiv},
-  primaryClass  = {cs.CL},
-}
-"""
+_CITATION = "\n".join(bench.citation for bench in tasks.BENCHMARKS.values())
 
 _DESCRIPTION = """\
 The scores of the official LaMP scorer (eval/eval_task.py) and LongLaMP's metrics, computed offline: accuracy and

@@ -7,30 +7,11 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__
-from .tasks import get_task
+from .tasks import BENCHMARKS, get_task
 
 TEMPLATES = Path(__file__).parent / "templates"
-CITATIONS = {
-    "lamp": """@inproceedings{salemi-etal-2024-lamp,
-    title = "{L}a{MP}: When Large Language Models Meet Personalization",
-    author = "Salemi, Alireza and Mysore, Sheshera and Bendersky, Michael and Zamani, Hamed",
-    booktitle = "Proceedings of the 62nd Annual Meeting of the Association for Computational Linguistics",
-    year = "2024",
-    note = "arXiv:2304.11406"
-}""",
-    "longlamp": """@misc{kumar2024longlamp,
-    title = "{LongLaMP}: A Benchmark for Personalized Long-form Text Generation",
-    author = "Kumar, Ishita and Viswanathan, Snigdha and Yerra, Sushrita and Salemi, Alireza and Rossi, Ryan A. and Dernoncourt, Franck and Deilamsalehy, Hanieh and Chen, Xiang and Zhang, Ruiyi and Agarwal, Shubham and Lipka, Nedim and Van Nguyen, Chien and Nguyen, Thien Huu and Zamani, Hamed",
-    year = "2024",
-    eprint = "2407.11016",
-    archivePrefix = "arXiv"
-}""",
-}
-LICENSE_NOTE = (
-    "LaMP's and LongLaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps the licence of "
-    "its source. The email configs (LaMP_6, email_generation) are built from the Avocado Research Email "
-    "Collection (LDC2015T03), which needs an LDC licence: do not publish them publicly without one."
-)
+LDC_NOTE = ("The email configs (LaMP_6, email_generation) come from the Avocado Research Email Collection: "
+            "do not publish them publicly without an LDC licence.")
 
 
 def _shown(source: str) -> str:
@@ -48,8 +29,8 @@ def render_dataset_card(record: dict, repo_id: str | None = None) -> str:
         for name, c in configs.items()
     ]
     data = DatasetCardData(
-        language=["en"], license="cc-by-nc-sa-4.0", pretty_name="LaMP" if benchmarks == ["lamp"] else
-        ("LongLaMP" if benchmarks == ["longlamp"] else "LaMP and LongLaMP"),
+        language=["en"], license="cc-by-nc-sa-4.0",
+        pretty_name=" and ".join(BENCHMARKS[b].pretty_name for b in benchmarks),
         task_categories=["text-generation", "text-classification"],
         tags=["personalization", "lamp", "retrieval-augmented-generation"],
         configs=yaml_configs,
@@ -61,6 +42,6 @@ def render_dataset_card(record: dict, repo_id: str | None = None) -> str:
     card = DatasetCard.from_template(
         data, template_path=TEMPLATES / "dataset_card.md", pretty_name=data.pretty_name, configs=shown,
         repo_id=repo_id, example_config=next(iter(configs), ""), lampkit_version=__version__,
-        license_note=LICENSE_NOTE, citations="\n\n".join(CITATIONS[b] for b in benchmarks),
+        license_note=" ".join([*(BENCHMARKS[b].license for b in benchmarks), LDC_NOTE]), citations="\n\n".join(BENCHMARKS[b].citation for b in benchmarks),
     )
     return str(card)

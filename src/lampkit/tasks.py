@@ -31,6 +31,47 @@ SPLIT_KINDS = {"lamp": ("user", "time"), "longlamp": ("user", "temporal")}
 
 
 @dataclass(frozen=True)
+class Benchmark:
+    """A benchmark's own facts, as builders, cards and the metric module cite them."""
+
+    name: str
+    pretty_name: str
+    homepage: str
+    citation: str
+    license: str
+
+
+BENCHMARKS = {
+    "lamp": Benchmark(
+        name="lamp", pretty_name="LaMP", homepage="https://lamp-benchmark.github.io",
+        citation="""@inproceedings{salemi-etal-2024-lamp,
+    title = "{L}a{MP}: When Large Language Models Meet Personalization",
+    author = "Salemi, Alireza and Mysore, Sheshera and Bendersky, Michael and Zamani, Hamed",
+    booktitle = "Proceedings of the 62nd Annual Meeting of the Association for Computational Linguistics",
+    year = "2024",
+    note = "arXiv:2304.11406"
+}""",
+        license="LaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's "
+                "licence (LaMP-6 needs an LDC licence for Avocado, LDC2015T03).",
+    ),
+    "longlamp": Benchmark(
+        name="longlamp", pretty_name="LongLaMP", homepage="https://longlamp-benchmark.github.io",
+        citation="""@misc{kumar2024longlamp,
+    title = "{LongLaMP}: A Benchmark for Personalized Long-form Text Generation",
+    author = "Kumar, Ishita and Viswanathan, Snigdha and Yerra, Sushrita and Salemi, Alireza and Rossi, Ryan A. and
+              Dernoncourt, Franck and Deilamsalehy, Hanieh and Chen, Xiang and Zhang, Ruiyi and Agarwal, Shubham and
+              Lipka, Nedim and Van Nguyen, Chien and Nguyen, Thien Huu and Zamani, Hamed",
+    year = "2024",
+    eprint = "2407.11016",
+    archivePrefix = "arXiv"
+}""",
+        license="LongLaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's "
+                "licence (email generation needs an LDC licence for Avocado, LDC2015T03).",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Field:
     """One field of a profile item. ``required`` fields must be present in every raw item."""
 

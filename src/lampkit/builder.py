@@ -1,0 +1,57 @@
+"""What the LaMP and LongLaMP ``datasets`` builders share: the config type, and a base builder whose configs,
+features and card facts come from the task registry."""
+
+from __future__ import annotations
+
+import datasets
+
+from . import tasks
+from .records import features_for
+
+
+class TaskConfig(datasets.BuilderConfig):
+    """One task in one split kind. ``avocado_dir`` feeds the email tasks; ``source_fingerprint`` (local sources)
+    and ``revision`` (the Hub commit of a Hub source) are part of the cache key, so changed sources rebuild."""
+
+    def __init__(self, *, task_name: str, split_kind: str, avocado_dir: str | None = None,
+                 source_fingerprint: str | None = None, revision: str | None = None, **kwargs):
+        super().__init__(version=datasets.Version("1.0.0"), **kwargs)
+        self.task_name = task_name
+        self.split_kind = split_kind
+        self.avocado_dir = avocado_dir
+        self.source_fingerprint = source_fingerprint
+        self.revision = revision
+
+
+def task_configs(benchmark: str) -> list[TaskConfig]:
+    """A config per task and split kind of ``benchmark``, named ``<task>_<kind>``."""
+    return [TaskConfig(name=f"{task.name}_{kind}", task_name=task.name, split_kind=kind,
+                       description=f"{task.title}, {kind} split.")
+            for task in tasks.TASKS.values() if task.benchmark == benchmark
+            for kind in task.split_kinds]
+
+
+class TaskBuilder(datasets.GeneratorBasedBuilder):
+    """Base of the benchmark builders: subclasses set ``BENCHMARK`` and ``BUILDER_CONFIGS`` and say which column,
+    if any, identifies the user (:attr:`user_column`)."""
+
+    BENCHMARK = ""
+    BUILDER_CONFIG_CLASS = TaskConfig
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
+
+    @property
+    def task(self) -> tasks.Task:
+        return tasks.get_task(self.config.task_name)
+
+    @property
+    def user_column(self) -> str | None:
+        raise NotImplementedError
+
+    def _info(self) -> datasets.DatasetInfo:
+        bench = tasks.BENCHMARKS[self.BENCHMARK]
+        return datasets.DatasetInfo(description=self.config.description,
+                                    features=features_for(self.task, self.user_column),
+                                    homepage=bench.homepage, license=bench.license, citation=bench.citation)
