@@ -26,9 +26,12 @@ test: install nltk-data
 	$(BIN)/pytest
 
 demo: install
-	rm -rf out/lamp
+	rm -rf out/lamp out/longlamp
 	$(BIN)/lampkit build lamp --all --data-dir samples/lamp --avocado-dir samples/avocado --rankers bm25 --out out/lamp
+	$(BIN)/lampkit build longlamp --all --data-dir samples/longlamp --avocado-dir samples/avocado --rankers bm25 \
+	  --out out/longlamp
 	$(BIN)/lampkit show out/lamp
+	$(BIN)/lampkit show out/longlamp
 
 clean:
 	rm -rf out nltk_data $(VENV)

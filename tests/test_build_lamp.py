@@ -108,6 +108,12 @@ def test_building_into_an_existing_folder_keeps_other_configs(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lamp")]
 
 
+def test_out_may_be_inside_a_folder_that_does_not_exist_yet(tmp_path):
+    out = tmp_path / "new" / "deeper" / "lamp"
+    build("lamp", ["LaMP_7_user"], out, BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache"))
+    assert (out / "README.md").is_file() and os.listdir(out.parent) == ["lamp"]
+
+
 def test_rebuild_reuses_the_cache_and_a_changed_source_invalidates_it(tmp_path):
     mirror = tmp_path / "mirror"
     shutil.copytree(SAMPLE / "LaMP_7", mirror / "LaMP_7")

@@ -154,7 +154,8 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
         if any(out.iterdir()):
             raise LampkitError("exists and is not a lampkit dataset folder; choose another --out", file=out)
     record = _read_record(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))  # a sibling: the rename stays on one disk
     try:
         if out.exists():
             shutil.copytree(out, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*[c for c in configs]))

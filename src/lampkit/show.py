@@ -16,7 +16,11 @@ def show(folder: str, config: str | None = None) -> str:
             lines.append(f"  {split:<10} {ds.num_rows:>6} rows  columns: {', '.join(ds.column_names)}")
         first = next((splits[s][0] for s in ("validation", "train") if s in splits and splits[s].num_rows), None)
         if first is not None:
-            text = " ".join(first["input"].split())
-            lines.append(f"  example: {text[:100]}{'…' if len(text) > 100 else ''} -> {first['output']!r}"
+            lines.append(f"  example: {_clip(first['input'], 90)} -> {_clip(first['output'], 60)!r}"
                          f" ({len(first['profile'])} profile items)")
     return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
