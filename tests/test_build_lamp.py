@@ -254,3 +254,21 @@ def test_lamp6_missing_email_names_file_record_and_field(tmp_path):
     assert "dev_questions.json" in line and f"record {questions[0]['id']}" in line and gone in line
     assert "profile[1].text" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_build_adds_bm25_dense_and_recency_columns_and_the_card_records_them(tmp_path):
+    out = tmp_path / "lamp"
+    done = lampkit("build", "lamp", "--config", "LaMP_4_time", "--data-dir", SAMPLE, "--rankers", "bm25,dense,recency",
+                   "--use-date", "--num-proc", "2", "--cache-dir", tmp_path / "cache", "--out", out)
+    assert done.returncode == 0, done.stderr
+    rows = datasets.load_dataset(str(out), "LaMP_4_time")["validation"]
+    for column in ("ranking_bm25", "ranking_minilm", "ranking_recency"):
+        for row in rows:
+            assert sorted(row[column]) == list(range(len(row["profile"])))
+    newest = max(range(len(rows[0]["profile"])), key=lambda i: (rows[0]["profile"][i]["date"], -i))
+    assert rows[0]["ranking_recency"][0] == newest
+    meta = json.loads((out / "lampkit.json").read_text(encoding="utf-8"))["configs"]["LaMP_4_time"]["rankings"]
+    assert set(meta) == {"ranking_bm25", "ranking_minilm", "ranking_recency"}
+    assert meta["ranking_bm25"]["use_date"] is True
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "`LaMP_4_time` / `ranking_minilm`" in card and "all-MiniLM-L6-v2" in card

@@ -111,18 +111,15 @@ def _relative_source(source: str, data_dir: str | None) -> str:
 
 
 def add_rankings(splits: datasets.DatasetDict, config: str, options: BuildOptions) -> tuple[datasets.DatasetDict, dict]:
-    """Add the requested ranking columns to every split; returns the splits and the columns' card metadata."""
+    """Add the requested ranking columns to every split (in one call, so texts the splits share are embedded once);
+    returns the splits and the columns' card metadata."""
     if not options.rankers:
         return splits, {}
     from .retrieval import add_ranking_columns
 
     task, _ = parse_config_name(config)
-    meta: dict = {}
-    out = {}
-    for name, split in splits.items():
-        out[name], meta = add_ranking_columns(split, task, options.rankers, dense_model=options.dense_model,
-                                              use_date=options.use_date, num_proc=options.num_proc)
-    return datasets.DatasetDict(out), meta
+    return add_ranking_columns(splits, task, options.rankers, dense_model=options.dense_model,
+                               use_date=options.use_date, num_proc=options.num_proc)
 
 
 def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:
