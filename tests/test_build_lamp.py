@@ -135,6 +135,23 @@ def test_rebuild_reuses_the_cache_and_a_changed_source_invalidates_it(tmp_path):
     assert datasets.load_dataset(str(tmp_path / "c"), "LaMP_7_user")["validation"][0]["output"] == "a changed gold"
 
 
+def test_a_failed_multi_config_build_resumes_from_the_configs_already_built(tmp_path):
+    mirror = tmp_path / "mirror"
+    for task in ("LaMP_3", "LaMP_5"):
+        shutil.copytree(SAMPLE / task, mirror / task)
+    (mirror / "LaMP_5" / "test" / "test_questions.json").unlink()
+    args = ["build", "lamp", "--config", "LaMP_3_user", "--config", "LaMP_5_user", "--data-dir", mirror,
+            "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out"]
+    assert "test_questions.json" in error_line(lampkit(*args))
+    built = sorted((tmp_path / "cache").rglob("*.arrow"))
+    assert len(built) == 3  # LaMP_3_user's splits were built and cached before LaMP_5_user failed
+    shutil.copy(SAMPLE / "LaMP_5" / "test" / "test_questions.json", mirror / "LaMP_5" / "test")
+    done = lampkit(*args)
+    assert done.returncode == 0, done.stderr
+    rebuilt = sorted((tmp_path / "cache").rglob("*.arrow"))
+    assert len(rebuilt) == 6 and set(built) <= set(rebuilt)  # LaMP_3_user reused, only LaMP_5_user built
+
+
 def _broken_mirror(tmp_path: Path, rel: str, edit) -> Path:
     mirror = tmp_path / "mirror"
     shutil.copytree(SAMPLE / "LaMP_4", mirror / "LaMP_4")

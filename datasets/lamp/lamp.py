@@ -9,6 +9,7 @@ this script: ``datasets`` ≥ 4 does not run loading scripts.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import datasets
 
@@ -27,6 +28,10 @@ class Lamp(TaskBuilder):
 
     BENCHMARK = "lamp"
     BUILDER_CONFIGS = task_configs("lamp")
+
+    @classmethod
+    def local_sources(cls, task: tasks.Task, kind: str, data_dir: Path) -> list[Path]:
+        return [data_dir / Path(tasks.lamp_raw_path(task, kind, "train", "questions")).parents[1]]
 
     @property
     def user_column(self) -> str | None:

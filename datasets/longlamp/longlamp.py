@@ -49,6 +49,10 @@ class LongLamp(TaskBuilder):
         """The current commit of the upstream Hub repo (what ``lampkit build`` pins a build and its cache to)."""
         return _hub_listing(tasks.LONGLAMP_REPO_ID)[1]
 
+    @classmethod
+    def local_sources(cls, task: tasks.Task, kind: str, data_dir: Path) -> list[Path]:
+        return sorted(p for p in data_dir.rglob(config_folder(task, kind)) if p.is_dir())
+
     @property
     def user_column(self) -> str | None:
         if self.task.needs_avocado:  # the email id files carry ``user_id`` in the temporal split only
@@ -58,7 +62,7 @@ class LongLamp(TaskBuilder):
     @property
     def folder(self) -> str:
         """The config's folder in the Hub repo and in a local copy, e.g. ``product_review_user``."""
-        return f"{self.task.raw_dir}_{self.config.split_kind}"
+        return config_folder(self.task, self.config.split_kind)
 
     def _split_generators(self, dl_manager: datasets.DownloadManager):
         if self.task.needs_avocado:
@@ -172,6 +176,11 @@ def _hub_listing(repo_id: str, revision: str | None = None) -> tuple[list[str], 
         raise LampkitError(f"cannot list the Hub dataset ({type(err).__name__}: {err}); pass --data-dir with a "
                            f"local copy of its files", file=f"hf://datasets/{repo_id}") from None
     return [s.rfilename for s in info.siblings or []], info.sha
+
+
+def config_folder(task: tasks.Task, kind: str) -> str:
+    """A config's folder in the Hub repo and in a local copy, e.g. ``product_review_user``."""
+    return f"{task.raw_dir}_{kind}"
 
 
 def _split_of(rel: str, folder: str) -> str | None:

@@ -63,14 +63,15 @@ def config_names(benchmark: str) -> list[str]:
     return [c.name for c in builder_class(benchmark).BUILDER_CONFIGS]
 
 
-def _fingerprint(*dirs: str | None) -> str | None:
-    """Cheap identity of local source trees (relative path, size, mtime): a changed file changes the cache key."""
+def _fingerprint(*dirs: Path | None) -> str | None:
+    """Cheap identity of local source trees (path, size, mtime of each file): a changed file changes the cache key."""
     entries = []
     for root in filter(None, dirs):
         for dirpath, _, files in sorted(os.walk(root)):
             for name in sorted(files):
-                st = os.stat(os.path.join(dirpath, name))
-                entries.append((os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns))
+                path = os.path.join(dirpath, name)
+                st = os.stat(path)
+                entries.append((path, st.st_size, st.st_mtime_ns))
     return datasets.fingerprint.Hasher.hash(entries) if entries else None
 
 
@@ -79,14 +80,17 @@ def prepare(benchmark: str, config: str, options: BuildOptions) -> tuple[dataset
     cls = builder_class(benchmark)
     if config not in {c.name for c in cls.BUILDER_CONFIGS}:
         raise LampkitError(f"unknown {benchmark} config {config!r}; known: {', '.join(config_names(benchmark))}")
-    kwargs = {"source_fingerprint": _fingerprint(options.data_dir, options.avocado_dir)}
-    task, _ = parse_config_name(config)
+    task, kind = parse_config_name(config)
+    data_dir = Path(options.data_dir).resolve() if options.data_dir else None
+    avocado_dir = Path(options.avocado_dir).resolve() if options.avocado_dir and task.needs_avocado else None
+    kwargs = {"source_fingerprint": _fingerprint(*(cls.local_sources(task, kind, data_dir) if data_dir else []),
+                                                 avocado_dir)}
     if not options.data_dir and not task.needs_avocado and hasattr(cls, "source_revision"):
         kwargs["revision"] = cls.source_revision()  # a Hub source: cache per upstream commit
-    if options.avocado_dir:
-        kwargs["avocado_dir"] = str(Path(options.avocado_dir).resolve())
-    if options.data_dir:
-        kwargs["data_dir"] = str(Path(options.data_dir).resolve())
+    if avocado_dir:
+        kwargs["avocado_dir"] = str(avocado_dir)
+    if data_dir:
+        kwargs["data_dir"] = str(data_dir)
     builder = cls(config_name=config, cache_dir=str(Path(options.cache_dir) / "datasets"), **kwargs)
     try:
         builder.download_and_prepare()

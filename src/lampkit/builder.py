@@ -3,6 +3,8 @@ features and card facts come from the task registry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import datasets
 
 from . import tasks
@@ -41,6 +43,11 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
+
+    @classmethod
+    def local_sources(cls, task: tasks.Task, kind: str, data_dir: Path) -> list[Path]:
+        """The folders of a local copy that a config reads (their files make up its cache key)."""
+        raise NotImplementedError
 
     @property
     def task(self) -> tasks.Task:
