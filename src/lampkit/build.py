@@ -158,8 +158,9 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))  # a sibling: the rename stays on one disk
     try:
-        if out.exists():
-            shutil.copytree(out, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*[c for c in configs]))
+        if out.exists():  # keep the other configs: hard links, since built files are never changed in place
+            shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=os.link,
+                            ignore=shutil.ignore_patterns(*configs, "README.md", BUILD_RECORD))
         for config in configs:
             splits, sources = prepare(benchmark, config, options)
             splits, rankings = add_rankings(splits, config, options)
