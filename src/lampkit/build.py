@@ -159,7 +159,7 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))  # a sibling: the rename stays on one disk
     try:
         if out.exists():  # keep the other configs: hard links, since built files are never changed in place
-            shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=os.link,
+            shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=_link_or_copy,
                             ignore=shutil.ignore_patterns(*configs, "README.md", BUILD_RECORD))
         for config in configs:
             splits, sources = prepare(benchmark, config, options)
@@ -179,6 +179,13 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # a filesystem without hard links
+        shutil.copy2(src, dst)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
