@@ -81,7 +81,7 @@ def test_card_declares_every_config_and_its_stats(built):
     record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
     st = record["configs"]["LaMP_4_time"]["splits"]["validation"]
     assert st["questions"] == 10 and st["users"] == 3
-    assert f"| `LaMP_4_time` | validation | 10 | 3 |" in card
+    assert "| `LaMP_4_time` | validation | 10 | 3 |" in card
     assert "salemi" in card and "CC BY-NC-SA 4.0" in card and "withheld" in card
     sources = record["configs"]["LaMP_2_user"]["sources"]
     assert "local:LaMP_2/new/dev/dev_questions.json" in sources

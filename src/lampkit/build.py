@@ -138,7 +138,8 @@ def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:
     return names
 
 
-def _read_record(out: Path) -> dict:
+def read_record(out: Path) -> dict:
+    """The build record of a built folder (empty when there is none)."""
     path = out / BUILD_RECORD
     if not path.is_file():
         return {"configs": {}}
@@ -154,7 +155,7 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
     if out.exists() and not (out / BUILD_RECORD).is_file():
         if any(out.iterdir()):
             raise LampkitError("exists and is not a lampkit dataset folder; choose another --out", file=out)
-    record = _read_record(out)
+    record = read_record(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))  # a sibling: the rename stays on one disk
     try:

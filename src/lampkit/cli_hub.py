@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import yaml
 from huggingface_hub import metadata_load
 
-from lampkit.build import BUILD_RECORD
+from lampkit.build import read_record
 from lampkit.errors import LampkitError
 from lampkit.hub import DEFAULT_PRIVATE
 from lampkit.hub import push_folder
@@ -86,13 +85,7 @@ def _patterns(data_files, readme: Path, name: str) -> list[str]:
 
 def licensed_email_configs(folder: Path) -> list[str]:
     """Configs of a built folder that hold Avocado emails (LDC2015T03: not for public release)."""
-    path = folder / BUILD_RECORD
-    if not path.is_file():
-        return []
-    try:
-        configs = json.loads(path.read_text(encoding="utf-8")).get("configs", {})
-    except json.JSONDecodeError as err:
-        raise LampkitError(f"corrupt build record ({err})", file=path) from None
+    configs = read_record(folder)["configs"]
     return sorted(name for name, c in configs.items() if get_task(c["task"]).needs_avocado)
 
 

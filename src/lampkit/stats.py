@@ -32,7 +32,7 @@ def split_stats(split: datasets.Dataset, task: Task) -> dict:
     every question is its own user.
     """
     table = split.data.table
-    user_column = next((c for c in ("user_id", task.user_field) if c in table.column_names), None)
+    user_column = task.user_column_in(table.column_names)
     users = len(pc.unique(table[user_column])) if user_column else table.num_rows
     outputs = table["output"]
     return {

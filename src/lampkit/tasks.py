@@ -138,6 +138,10 @@ class Task:
     def config_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}_{kind}" for kind in self.split_kinds)
 
+    def user_column_in(self, columns) -> str | None:
+        """The column of ``columns`` that identifies the user: ``user_id``, else the raw ``user_field``."""
+        return next((c for c in ("user_id", self.user_field) if c in columns), None)
+
     @property
     def has_date(self) -> bool:
         return any(f.name == "date" for f in self.profile_fields)

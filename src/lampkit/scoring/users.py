@@ -25,7 +25,7 @@ def _from_parquet(files: list[Path], task: Task, source: Path) -> dict[str, str]
             columns = pq.read_schema(path).names
         except Exception as e:  # pyarrow raises several types for a file that is not Parquet
             raise LampkitError(f"cannot read Parquet: {e}", file=path) from None
-        user_col = next((c for c in ("user_id", task.user_field) if c in columns), None)
+        user_col = task.user_column_in(columns)
         if "id" not in columns or user_col is None:
             raise LampkitError(f"needs an 'id' column and a 'user_id' (or {task.user_field!r}) column",
                                file=path, field="user_id")
