@@ -76,6 +76,24 @@ def test_use_date_and_dataset_dict_share_one_embedding_pass(monkeypatch):
     assert meta["ranking_bm25"]["document_fields"] == ["text", "date"]
 
 
+def test_a_cached_dense_column_is_reused_without_embedding_again(monkeypatch, tmp_path):
+    seen = []
+    real = SentenceTransformer.encode
+    monkeypatch.setattr(SentenceTransformer, "encode", lambda self, texts, *a, **k: seen.extend(texts) or
+                        real(self, texts, *a, **k))
+    sample_split("LaMP_4", "time", "train").save_to_disk(str(tmp_path / "train"))
+    data = datasets.load_from_disk(str(tmp_path / "train"))  # file-backed, so map results are cached
+    first, meta = add_ranking_columns(data, "LaMP_4", ["dense"])
+    assert seen
+    seen.clear()
+    again, meta_again = add_ranking_columns(datasets.load_from_disk(str(tmp_path / "train")), "LaMP_4", ["dense"])
+    assert seen == []  # loaded from the cache: nothing embedded
+    assert again["ranking_minilm"] == first["ranking_minilm"] and meta_again == meta
+    _, with_date = add_ranking_columns(data, "LaMP_4", ["dense"], use_date=True)
+    assert seen  # another key: computed afresh
+    assert with_date["ranking_minilm"]["use_date"] is True
+
+
 def test_missing_date_fails_clearly_in_a_worker():
     data = sample_split("LaMP_4", "time", "dev").to_list()
     data[-1]["profile"][2]["date"] = None

@@ -110,12 +110,26 @@ def _code_digest() -> str:
 _CODE_DIGEST = _code_digest()
 
 
+def _fingerprint(split: datasets.Dataset, function, column: str, key) -> str:
+    """The map's cache key: its input, the function, the column and ``key``, what else decides the result."""
+    return Hasher.hash([split._fingerprint, function.__name__, column, key, _CODE_DIGEST])
+
+
+def _is_cached(split: datasets.Dataset, fingerprint: str) -> bool:
+    """Whether ``Dataset.map`` with this fingerprint will load its result from the cache (one file or shards)."""
+    if not split.cache_files:
+        return False
+    folder = Path(split.cache_files[0]["filename"]).parent
+    return any(folder.glob(f"cache-{fingerprint}*.arrow"))
+
+
 def _map(split: datasets.Dataset, function, column: str, *, input_columns: list[str], fn_kwargs: dict,
-         num_proc: int | None, batch_size: int, desc: str, with_indices: bool = False) -> datasets.Dataset:
+         num_proc: int | None, batch_size: int, desc: str, with_indices: bool = False, key=None) -> datasets.Dataset:
+    """``split.map`` adding ``column``; cached under ``key`` (default: ``fn_kwargs``)."""
     features = split.features.copy()
     features[column] = RANKING_FEATURE
+    fingerprint = _fingerprint(split, function, column, fn_kwargs if key is None else key)
     fn_kwargs = {**fn_kwargs, "column": column}
-    fingerprint = Hasher.hash([split._fingerprint, function.__name__, fn_kwargs, _CODE_DIGEST])
     return split.map(function, batched=True, batch_size=batch_size, num_proc=num_proc, input_columns=input_columns,
                      with_indices=with_indices, fn_kwargs=fn_kwargs, features=features, desc=desc,
                      new_fingerprint=fingerprint)
@@ -164,12 +178,16 @@ def add_ranking_columns(dataset, task: Task | str, rankers, *, dense_model: str 
             meta[column] = {"ranker": "recency", "parameters": {"order": order}}
         else:
             model = load_dense_model(dense_model)
+            # The embedding file is temporary, so the column is keyed on what decides it, and a rebuild whose
+            # columns are all cached only counts the distinct texts (for the card) without embedding them.
+            key = {"model": model.metadata(), "task": task.name, "use_date": use_date}
+            cached = all(_is_cached(v, _fingerprint(v, _dense_batch, column, key)) for v in splits.values())
             with tempfile.TemporaryDirectory(prefix="lampkit-embeddings-") as tmp:
                 store = EmbeddingStore(model, Path(tmp) / "embeddings.f32", batch_size=embed_batch_size,
-                                       progress=True)
+                                       progress=True, embed=not cached)
                 rows = _embed_distinct(splits, task, store, use_date, batch_size)
                 path, shape = store.finish()
-                splits = {k: _map(v, _dense_batch, column, input_columns=["id"], with_indices=True,
+                splits = {k: _map(v, _dense_batch, column, input_columns=["id"], with_indices=True, key=key,
                                   fn_kwargs={"path": path, "shape": shape, "flat": rows[k][0], "offsets": rows[k][1]},
                                   **options) for k, v in splits.items()}
             meta[column] = {"ranker": "dense", "parameters": model.metadata(), "distinct_texts_embedded": shape[0],

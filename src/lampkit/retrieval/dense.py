@@ -108,12 +108,13 @@ def _digest(text: str) -> bytes:
 
 class EmbeddingStore:
     """Gives each distinct text an id, embeds every new text exactly once, in batches of ``flush_size``,
-    and appends the rows to ``path`` (float32, row = id) so that memory stays flat however many texts."""
+    and appends the rows to ``path`` (float32, row = id) so that memory stays flat however many texts.
+    With ``embed=False`` it only gives ids (the embeddings are known to be cached already)."""
 
     def __init__(self, model: DenseModel, path: str | Path, *, batch_size: int = 64, flush_size: int = 4096,
-                 progress: bool = False):
+                 progress: bool = False, embed: bool = True):
         self.model, self.path = model, Path(path)
-        self.batch_size, self.flush_size, self.progress = batch_size, flush_size, progress
+        self.batch_size, self.flush_size, self.progress, self.embed = batch_size, flush_size, progress, embed
         self._ids: dict[bytes, int] = {}
         self._pending: list[str] = []
         self.path.write_bytes(b"")
@@ -136,11 +137,11 @@ class EmbeddingStore:
         return out
 
     def _flush(self) -> None:
-        if self._pending:
+        if self._pending and self.embed:
             rows = self.model.encode(self._pending, self.batch_size, self.progress)
             with open(self.path, "ab") as handle:
                 handle.write(np.ascontiguousarray(rows, np.float32).tobytes())
-            self._pending = []
+        self._pending = []
 
     def finish(self) -> tuple[str, tuple[int, int]]:
         """Embed what is queued; returns the file and the matrix shape for :func:`open_embeddings`."""
