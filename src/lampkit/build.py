@@ -22,6 +22,7 @@ from pathlib import Path
 import datasets
 
 from . import __version__, card, stats
+from .atomic import replace_dir
 from .errors import LampkitError
 from .tasks import parse_config_name
 
@@ -175,7 +176,7 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
             }
         (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
         (tmp / "README.md").write_text(card.render_dataset_card(record), encoding="utf-8")
-        _swap_into_place(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -187,14 +188,3 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:  # a filesystem without hard links
         shutil.copy2(src, dst)
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)

@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from lampkit.atomic import replace_dir
 from lampkit.errors import LampkitError
 
 DEFAULT_TARGET = Path("nltk_data")
@@ -62,14 +63,6 @@ def lexnames_table() -> str:
     return "".join(f"{i:02d}\t{name}\t{_POS.index(name.split('.')[0]) + 1}\n" for i, name in enumerate(LEXNAMES))
 
 
-def _replace_dir(build: Path, final: Path) -> None:
-    """Move a finished ``build`` folder to ``final``, replacing an older copy."""
-    if final.exists():
-        shutil.rmtree(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(build, final)
-
-
 def write_punkt_tab(target: Path) -> Path:
     """Write NLTK's English punkt_tab tables under ``target``; return their folder."""
     model = importlib.import_module("punkt.data.english")
@@ -86,7 +79,7 @@ def write_punkt_tab(target: Path) -> Path:
         for name, rows in tables.items():
             (build / name).write_text("\n".join(rows), encoding="utf-8", newline="")
         build.chmod(0o755)
-        _replace_dir(build, final)
+        replace_dir(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return final
@@ -159,7 +152,7 @@ def write_wordnet(target: Path, source: Path | None = None) -> Path:
         (build / "index.sense").touch()
         (build / "lexnames").write_text(lexnames_table(), encoding="ascii")
         build.chmod(0o755)
-        _replace_dir(build, final)
+        replace_dir(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return final

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from lampkit.atomic import write_file
 from lampkit.errors import LampkitError
 from lampkit.scoring.values import check_outputs
 from lampkit.scoring.values import few
@@ -118,27 +118,13 @@ def align(golds: TaskFile, preds: TaskFile) -> list:
     return [by_id[i] for i in golds.ids]
 
 
-def _atomic(path: str | os.PathLike, write) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: str | os.PathLike, obj) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(obj, f, indent=2, ensure_ascii=False)
             f.write("\n")
-    _atomic(path, write)
+    write_file(path, write)
 
 
 def export_zip(pred_paths: list[str | os.PathLike], output: str | os.PathLike) -> list[str]:
@@ -159,7 +145,7 @@ def export_zip(pred_paths: list[str | os.PathLike], output: str | os.PathLike) -
                 f = files[task]
                 body = {"task": task, "golds": [{"id": i, "output": o} for i, o in zip(f.ids, f.outputs)]}
                 archive.writestr(f"{task}.json", json.dumps(body, ensure_ascii=False))
-    _atomic(output, write)
+    write_file(output, write)
     return [f"{task}.json" for task in LEADERBOARD_TASKS]
 
 
