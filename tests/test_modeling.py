@@ -58,3 +58,24 @@ def test_embedded_model_converts_once_and_answers():
                                          add_generation_prompt=True, return_tensors="pt", return_dict=True)
     out = model.generate(**chat, max_new_tokens=12, do_sample=False)
     assert "Paris" in tokenizer.decode(out[0, chat["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_llama", "tiny_t5"])
+def test_batched_generation_keeps_order_and_matches_one_at_a_time(fixture, request):
+    from lampkit.modeling.generation import Decoding, generate
+
+    folder = request.getfixturevalue(fixture)
+    tokenizer, model = load_tokenizer(folder), load_model(folder)
+    prompts = ["Generate a headline for the following article: the council met", "hi", "a b c d e f g h", "hé"]
+    decoding = Decoding(max_new_tokens=6)
+    batched = generate(model, tokenizer, prompts, decoding, batch_size=4, chat=False, progress=False)
+    single = [generate(model, tokenizer, [p], decoding, batch_size=1, chat=False, progress=False)[0] for p in prompts]
+    assert batched == single and any(batched)
+
+
+def test_chat_formatting_is_a_switch(tiny_llama):
+    from lampkit.modeling.generation import format_prompts
+
+    tokenizer = load_tokenizer(tiny_llama)
+    assert format_prompts(tokenizer, ["x"]) == ["<|user|>x</s><|assistant|>"]
+    assert format_prompts(tokenizer, ["x"], chat=False) == ["x"]
