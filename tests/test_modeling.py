@@ -67,7 +67,7 @@ def test_batched_generation_keeps_order_and_matches_one_at_a_time(fixture, reque
     folder = request.getfixturevalue(fixture)
     tokenizer, model = load_tokenizer(folder), load_model(folder)
     prompts = ["Generate a headline for the following article: the council met", "hi", "a b c d e f g h", "hé"]
-    decoding = Decoding(max_new_tokens=6)
+    decoding = Decoding(max_new_tokens=6, min_new_tokens=3)
     batched = generate(model, tokenizer, prompts, decoding, batch_size=4, chat=False, progress=False)
     single = [generate(model, tokenizer, [p], decoding, batch_size=1, chat=False, progress=False)[0] for p in prompts]
     assert batched == single and any(batched)

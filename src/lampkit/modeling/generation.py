@@ -18,6 +18,7 @@ class Decoding:
     OPPU sampled with ``temperature=0.1, top_k=10, top_p=0.9`` (``TamSiuhin/OPPU:OPPU.py``)."""
 
     max_new_tokens: int = 128
+    min_new_tokens: int = 0
     num_beams: int = 1
     do_sample: bool = False
     temperature: float = 1.0
@@ -29,7 +30,7 @@ class Decoding:
         return asdict(self)
 
     def generate_kwargs(self) -> dict:
-        kwargs = dict(max_new_tokens=self.max_new_tokens, num_beams=self.num_beams, do_sample=self.do_sample)
+        kwargs = dict(max_new_tokens=self.max_new_tokens, min_new_tokens=self.min_new_tokens, num_beams=self.num_beams, do_sample=self.do_sample)
         if self.do_sample:
             kwargs.update(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
         return kwargs

@@ -70,6 +70,7 @@ def build_tiny_model(folder: str | Path, kind: str = "llama", texts: Iterable[st
     else:
         raise ValueError(f"unknown tiny model kind {kind!r}; known: llama, t5")
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.suppress_tokens = [tokenizer.pad_token_id]  # random weights favour it otherwise
     folder = Path(folder)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
