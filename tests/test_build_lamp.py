@@ -10,13 +10,16 @@ import sys
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from lampkit.build import BuildOptions, build, config_names
+from lampkit.builders import ROW_CODE_DIGEST, row_code_digest
 from lampkit.tasks import lamp_raw_path, parse_config_name
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "lamp"
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lampkit"
 PUBLIC = [c for c in config_names("lamp") if not c.startswith("LaMP_6")]
 RAW_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 
@@ -133,6 +136,52 @@ def test_rebuild_reuses_the_cache_and_a_changed_source_invalidates_it(tmp_path):
     build("lamp", ["LaMP_7_user"], tmp_path / "c", opts)
     assert len(arrow_files()) > len(first)
     assert datasets.load_dataset(str(tmp_path / "c"), "LaMP_7_user")["validation"][0]["output"] == "a changed gold"
+
+
+def test_the_row_code_digest_follows_row_making_code_only(tmp_path):
+    package = tmp_path / "lampkit"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    base = row_code_digest(package)
+    assert base == ROW_CODE_DIGEST and row_code_digest(package, "9.9.9") != base  # the version is part of it
+    for rel in ("records.py", "rawjson.py", "avocado.py", "tasks.py", "builders/lamp.py", "builders/longlamp.py",
+                "card.py", "cli.py", "stats.py", "retrieval/bm25.py"):
+        path = package / rel
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + "\n# edited\n", encoding="utf-8")
+        changed = row_code_digest(package) != base
+        path.write_text(text, encoding="utf-8")
+        assert changed == (rel not in ("card.py", "cli.py", "stats.py", "retrieval/bm25.py")), rel
+
+
+def test_a_change_in_row_making_code_rebuilds_and_a_change_elsewhere_does_not(tmp_path):
+    """Three builds with one cache by a copy of the package: as built, after editing the card code (cache reused),
+    after editing what a row holds (rebuilt, and the new rows are served)."""
+    copy = tmp_path / "pkg"
+    shutil.copytree(PACKAGE, copy / "lampkit", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "cache"
+
+    def build_with_copy(out: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "lampkit.cli", "build", "lamp", "--config", "LaMP_7_user",
+                               "--data-dir", str(SAMPLE), "--cache-dir", str(cache), "--out", str(tmp_path / out)],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(copy)})
+        assert done.returncode == 0, done.stderr
+        return {p: p.stat().st_mtime_ns for p in cache.rglob("*.arrow")}
+
+    first = build_with_copy("a")
+    card = copy / "lampkit" / "card.py"
+    card.write_text(card.read_text(encoding="utf-8") + "\n# a change that makes no rows\n", encoding="utf-8")
+    assert build_with_copy("b") == first
+    records = copy / "lampkit" / "records.py"
+    code = records.read_text(encoding="utf-8")
+    assert code.count('"input": text,') == 1
+    records.write_text(code.replace('"input": text,', '"input": text.upper(),'), encoding="utf-8")
+    assert len(build_with_copy("c")) > len(first)
+
+    def inputs(out: str) -> list[str]:
+        shard = next((tmp_path / out / "data" / "LaMP_7_user").glob("train-*"))
+        return pq.read_table(shard).column("input").to_pylist()
+
+    assert inputs("c") == [text.upper() for text in inputs("a")]
 
 
 def test_a_failed_multi_config_build_resumes_from_the_configs_already_built(tmp_path):

@@ -35,7 +35,7 @@ def at_repo(monkeypatch, nltk_dir):
 
 def test_no_init_in_metrics_and_one_import_per_line():
     assert not (REPO / "metrics" / "__init__.py").exists()
-    for line in (MODULE / "lamp_eval.py").read_text().splitlines():
+    for line in (REPO / "src" / "lampkit" / "lamp_eval" / "lamp_eval.py").read_text().splitlines():
         if line.startswith(("import ", "from ")):
             assert "," not in line, line
 

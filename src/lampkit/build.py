@@ -8,13 +8,10 @@ a temporary sibling folder and renamed into place, so an error never leaves it h
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 import math
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +20,10 @@ import datasets
 
 from . import __version__, card, stats
 from .atomic import replace_dir
+from .builders import builder_class
 from .errors import LampkitError
 from .tasks import parse_config_name
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILDERS = {"lamp": REPO_ROOT / "datasets" / "lamp" / "lamp.py",
-            "longlamp": REPO_ROOT / "datasets" / "longlamp" / "longlamp.py"}
 BUILD_RECORD = "lampkit.json"
 SHARD_BYTES = 500 * 2**20
 DEFAULT_CACHE = Path(os.environ.get("LAMPKIT_CACHE", Path.home() / ".cache" / "lampkit"))
@@ -45,19 +40,6 @@ class BuildOptions:
     dense_model: str | None = None
     use_date: bool = False
     num_proc: int | None = None
-
-
-@functools.cache
-def builder_class(benchmark: str) -> type[datasets.GeneratorBasedBuilder]:
-    """Import the builder module of ``benchmark`` from ``datasets/<benchmark>/`` and return its builder class."""
-    name = f"lampkit_builder_{benchmark}"
-    spec = importlib.util.spec_from_file_location(name, BUILDERS[benchmark])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # datasets re-imports the builder's module by name
-    spec.loader.exec_module(module)
-    return next(obj for obj in vars(module).values()
-                if isinstance(obj, type) and issubclass(obj, datasets.GeneratorBasedBuilder)
-                and obj.__module__ == module.__name__)
 
 
 def config_names(benchmark: str) -> list[str]:

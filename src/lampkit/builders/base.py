@@ -1,14 +1,31 @@
-"""What the LaMP and LongLaMP ``datasets`` builders share: the config type, and a base builder whose configs,
-features and card facts come from the task registry."""
+"""What the LaMP and LongLaMP ``datasets`` builders share: the config type, a base builder whose configs,
+features and card facts come from the task registry, and the digest of the code that makes rows."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import datasets
 
-from . import tasks
-from .records import features_for
+from .. import __version__, tasks
+from ..records import features_for
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: The modules (relative to the package) whose code decides the built rows; any change in them rebuilds.
+ROW_CODE = ("tasks.py", "records.py", "rawjson.py", "avocado.py", "builders/*.py")
+
+
+def row_code_digest(package: Path = _PACKAGE, version: str = __version__) -> str:
+    """sha256 of lampkit's version and the source of :data:`ROW_CODE` under ``package``: the builders' cache key
+    (``datasets``' builder ``hash``), so a change in row-making code never serves rows cached by older code."""
+    digest = hashlib.sha256(f"lampkit {version}".encode())
+    for path in sorted({p for pattern in ROW_CODE for p in package.glob(pattern)}):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+ROW_CODE_DIGEST = row_code_digest()
 
 
 class TaskConfig(datasets.BuilderConfig):
@@ -41,6 +58,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIG_CLASS = TaskConfig
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("hash", ROW_CODE_DIGEST)  # the cache folder's last part: rows of other code are not reused
         super().__init__(*args, **kwargs)
         self._record_checksums = True  # sha256 of every source file lands in info.download_checksums
 

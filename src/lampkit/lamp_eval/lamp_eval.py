@@ -1,0 +1,74 @@
+"""lamp_eval: the official LaMP and LongLaMP scores, offline, as an ``evaluate`` module (card:
+``metrics/lamp_eval/README.md``).
+
+One config per task: ``evaluate.load(lampkit.lamp_eval.PATH, "LaMP_3")``, or ``evaluate.load("metrics/lamp_eval",
+"LaMP_3")`` in a checkout (a face over this file). Imports are absolute: ``evaluate`` runs a copy of this file. The
+scoring itself is ``lampkit.scoring.score``, which the ``lampkit eval`` command uses too.
+"""
+
+import datasets
+import evaluate
+
+from lampkit import scoring
+from lampkit import tasks
+from lampkit.errors import LampkitError
+
+_CITATION = "\n".join(bench.citation for bench in tasks.BENCHMARKS.values())
+
+_DESCRIPTION = """\
+The scores of the official LaMP scorer (eval/eval_task.py) and LongLaMP's metrics, computed offline: accuracy and
+macro-F1 over the task's label set (LaMP_1, LaMP_2 alias LaMP_2M, LaMP_2N), MAE and RMSE (LaMP_3), ROUGE-1 and
+ROUGE-L F-measure (LaMP_4 to LaMP_7), plus METEOR for the LongLaMP tasks (abstract_generation, product_review,
+topic_writing, email_generation). Config name = task name.
+"""
+
+_KWARGS_DESCRIPTION = """\
+Args:
+    predictions: list of model outputs (strings, as generated; write numbers as text).
+    references: list of gold outputs, aligned with the predictions.
+    aggregation: "mean" (default, exact mean of per-example ROUGE) or "bootstrap" (the official aggregate:
+        rouge_score's BootstrapAggregator mid F-measure, with a fixed seed).
+    seed: seed of the bootstrap (default 0).
+    drop_empty: LongLaMP tasks only; leave out pairs whose prediction or gold is empty or null, as LongLaMP's
+        own scorer did (default False: every pair is scored, an empty prediction scores 0).
+Returns:
+    the task's metric keys: accuracy, f1 | MAE, RMSE | rouge-1, rouge-L [, meteor].
+Examples:
+    >>> lamp = evaluate.load("metrics/lamp_eval", "LaMP_3")
+    >>> lamp.compute(predictions=["4", "five"], references=["5", "2"])
+    {'MAE': 2.0, 'RMSE': 2.23606797749979}
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class LampEval(evaluate.Metric):
+    """The LaMP / LongLaMP scores; ``config_name`` is the task."""
+
+    def _info(self):
+        try:
+            task = scoring.lookup_task(self.config_name)
+        except LampkitError as e:
+            raise LampkitError(f"the config name is the task, e.g. evaluate.load('metrics/lamp_eval', 'LaMP_3'): {e}")
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION
+            + f"\nThis config: {task.name} ({task.title}), keys {', '.join(task.metric_keys)}.",
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
+            homepage="https://lamp-benchmark.github.io/",
+            codebase_urls=["https://github.com/LaMP-Benchmark/LaMP/tree/main/eval"],
+            reference_urls=["https://arxiv.org/abs/2304.11406", "https://arxiv.org/abs/2407.11016"],
+            license="Apache-2.0",
+        )
+
+    def _compute(self, predictions, references, aggregation="mean", seed=0, drop_empty=False):
+        task = tasks.get_task(self.config_name)
+        if drop_empty:
+            if task.metric != "long_generation":
+                raise LampkitError(f"drop_empty applies to LongLaMP tasks only, not {task.name}")
+            keep = scoring.nonempty_indices(predictions, references)
+            predictions = [predictions[i] for i in keep]
+            references = [references[i] for i in keep]
+        return scoring.score(task.name, predictions, references, aggregation=aggregation, seed=seed)
