@@ -38,6 +38,9 @@ class BuildOptions:
     cache_dir: Path = DEFAULT_CACHE
     rankers: list[str] = field(default_factory=list)
     dense_model: str | None = None
+    dense_pooling: str | None = None
+    dense_similarity: str | None = None
+    dense_max_length: int | None = None
     use_date: bool = False
     num_proc: int | None = None
 
@@ -97,7 +100,8 @@ def _relative_source(source: str, data_dir: str | None) -> str:
     return source
 
 
-def add_rankings(splits: datasets.DatasetDict, config: str, options: BuildOptions) -> tuple[datasets.DatasetDict, dict]:
+def add_rankings(splits: datasets.DatasetDict, config: str,
+                 options: BuildOptions) -> tuple[datasets.DatasetDict, dict]:
     """Add the requested ranking columns to every split (in one call, so texts the splits share are embedded once);
     returns the splits and the columns' card metadata."""
     if not options.rankers:
@@ -106,7 +110,9 @@ def add_rankings(splits: datasets.DatasetDict, config: str, options: BuildOption
 
     task, _ = parse_config_name(config)
     return add_ranking_columns(splits, task, options.rankers, dense_model=options.dense_model,
-                               use_date=options.use_date, num_proc=options.num_proc)
+                               dense_pooling=options.dense_pooling, dense_similarity=options.dense_similarity,
+                               dense_max_length=options.dense_max_length, use_date=options.use_date,
+                               num_proc=options.num_proc)
 
 
 def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:

@@ -7,15 +7,34 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import LampkitError
+
+
+def check_build_args(args: argparse.Namespace) -> None:
+    """Refuse contradictory options and output paths that would fail late or damage an input, before building."""
+    from .paths import check_output_dir
+
+    if args.all and args.config:
+        raise LampkitError("--all builds every config: give either --all or --config, not both")
+    if args.num_proc is not None and args.num_proc < 1:
+        raise LampkitError(f"--num-proc must be 1 or more, got {args.num_proc}", field="num_proc")
+    for option, folder in (("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)):
+        if folder is not None and not Path(folder).is_dir():
+            raise LampkitError(f"no such folder (given as {option})", file=folder)
+    inputs = [("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)]
+    check_output_dir(args.out, option="--out", inputs=inputs)
+    if args.cache_dir:
+        check_output_dir(args.cache_dir, option="--cache-dir", inputs=inputs + [("--out", args.out)])
 
 
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildOptions, build, config_names
     from .tasks import parse_config_name
 
+    check_build_args(args)
     known = config_names(args.benchmark)
     configs = known if args.all else args.config
     if args.all and not args.avocado_dir:
@@ -30,7 +49,9 @@ def _build(args: argparse.Namespace) -> int:
         raise LampkitError(f"unknown {args.benchmark} config {unknown[0]!r}; known: {', '.join(known)}")
     options = BuildOptions(data_dir=args.data_dir, avocado_dir=args.avocado_dir,
                            rankers=[r for r in (args.rankers or "").split(",") if r],
-                           dense_model=args.dense_model, use_date=args.use_date, num_proc=args.num_proc)
+                           dense_model=args.dense_model, dense_pooling=args.dense_pooling,
+                           dense_similarity=args.dense_similarity, dense_max_length=args.dense_max_length,
+                           use_date=args.use_date, num_proc=args.num_proc)
     if args.cache_dir:
         options.cache_dir = args.cache_dir
     out = build(args.benchmark, configs, args.out, options)
@@ -54,7 +75,14 @@ def _add_build(sub) -> None:
     p.add_argument("--data-dir", help="local mirror of the official files (same relative paths as the URLs)")
     p.add_argument("--avocado-dir", help="folder of the Avocado (LDC2015T03) text zips, for the email configs")
     p.add_argument("--rankers", help="comma-separated ranking columns to add: bm25, dense, recency")
-    p.add_argument("--dense-model", help="dense ranker: sentence-transformers name or path (default: offline MiniLM)")
+    p.add_argument("--dense-model", help="dense ranker: sentence-transformers or Transformers name or path "
+                   "(default: offline MiniLM; presets: minilm, contriever)")
+    p.add_argument("--dense-pooling", choices=["mean", "cls"],
+                   help="pooling of a plain Transformers dense model (required there; Contriever: mean)")
+    p.add_argument("--dense-similarity", choices=["dot", "cosine"],
+                   help="similarity of a plain Transformers dense model (required there; Contriever: dot)")
+    p.add_argument("--dense-max-length", type=int, help="truncate dense-ranked texts at N tokens "
+                   "(default: the model's own limit; Contriever 512)")
     p.add_argument("--use-date", action="store_true", help="append ' date: {date}' to ranked documents")
     p.add_argument("--num-proc", type=int, help="processes for the ranking map")
     p.add_argument("--cache-dir", help="cache folder (default ~/.cache/lampkit or $LAMPKIT_CACHE)")

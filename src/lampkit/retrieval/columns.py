@@ -142,12 +142,15 @@ def _common_metadata(task: Task, use_date: bool) -> dict:
 
 
 def add_ranking_columns(dataset, task: Task | str, rankers, *, dense_model: str | None = None,
-                        use_date: bool = False, num_proc: int | None = None, batch_size: int = 256,
-                        embed_batch_size: int = 64):
+                        dense_pooling: str | None = None, dense_similarity: str | None = None,
+                        dense_max_length: int | None = None, use_date: bool = False, num_proc: int | None = None,
+                        batch_size: int = 256, embed_batch_size: int = 64):
     """Add one ranking column per ranker (``bm25``, ``dense``, ``recency``) to ``dataset``.
 
     ``dataset`` is a ``datasets.Dataset`` or a ``DatasetDict`` (whose splits then share one embedding pass)
-    with the built rows' ``id``, ``input`` and ``profile`` columns. ``use_date`` appends `` date: {date}`` to
+    with the built rows' ``id``, ``input`` and ``profile`` columns. ``dense_pooling``, ``dense_similarity`` and
+    ``dense_max_length`` say how a dense model that does not state them pools, scores and truncates
+    (:func:`lampkit.retrieval.load_dense_model`). ``use_date`` appends `` date: {date}`` to
     the BM25 and dense documents. ``batch_size`` is rows per map batch, ``embed_batch_size`` texts per encoder
     batch. Returns the dataset (same type) and ``{column: card metadata}``, JSON-serialisable.
     """
@@ -177,7 +180,8 @@ def add_ranking_columns(dataset, task: Task | str, rankers, *, dense_model: str 
                      if kwargs["by_date"] else "reverse profile order (LongLaMP's rec ranker)")
             meta[column] = {"ranker": "recency", "parameters": {"order": order}}
         else:
-            model = load_dense_model(dense_model)
+            model = load_dense_model(dense_model, pooling=dense_pooling, similarity=dense_similarity,
+                                     max_length=dense_max_length)
             # The embedding file is temporary, so the column is keyed on what decides it, and a rebuild whose
             # columns are all cached only counts the distinct texts (for the card) without embedding them.
             key = {"model": model.metadata(), "task": task.name, "use_date": use_date}
