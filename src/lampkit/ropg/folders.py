@@ -1,0 +1,83 @@
+"""Feedback and retriever-score datasets as ordinary Hub-ready ``datasets`` folders.
+
+A folder holds ``data/<split>-00000-of-00001.parquet``, a ``README.md`` card whose YAML ``configs:`` lets stock
+``datasets.load_dataset(folder)`` read it (and ``lampkit push`` push it), and ``ropg.json``: what was scored, on
+which config and split, with which reader, prompt and decoding. Readers check that record before any training.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import datasets
+
+from .. import __version__
+from ..atomic import replace_dir
+from ..errors import LampkitError
+
+RECORD = "ropg.json"
+KINDS = {"item_scores": "profile-item utilities (ROPG feedback)", "retriever_scores": "retriever-pool outputs (RSPG "
+         "feedback)"}
+
+
+def _card(meta: dict, split: str, num_rows: int) -> str:
+    settings = "\n".join(f"- **{k}**: `{json.dumps(v)}`" for k, v in meta.items() if k not in ("kind",))
+    return f"""---
+configs:
+- config_name: default
+  data_files:
+  - split: {split}
+    path: data/{split}-*.parquet
+tags:
+- lampkit
+- {meta["kind"].replace("_", "-")}
+---
+# {meta["task"]} {KINDS[meta["kind"]]}
+
+{num_rows} rows written by lampkit {__version__} (`lampkit.ropg`). Load with `datasets.load_dataset(folder)`;
+`ropg.json` holds the settings below in machine-readable form.
+
+{settings}
+"""
+
+
+def write_scores(rows: list[dict], out: str | Path, meta: dict, split: str) -> Path:
+    """Write ``rows`` and ``meta`` (``kind``, ``task``, ``config``, ``split``, ...) as a dataset folder, atomically."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "data").mkdir()
+        datasets.Dataset.from_list(rows).to_parquet(str(tmp / "data" / f"{split}-00000-of-00001.parquet"))
+        record = {**meta, "split": split, "num_rows": len(rows), "lampkit_version": __version__}
+        (tmp / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+        (tmp / "README.md").write_text(_card(record, split, len(rows)), encoding="utf-8")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_scores(folder: str | Path, kind: str) -> tuple[datasets.Dataset, dict]:
+    """The rows and record of a folder written by :func:`write_scores`, checked to be of ``kind``."""
+    folder = Path(folder)
+    path = folder / RECORD
+    if not path.is_file():
+        raise LampkitError(f"not a lampkit {kind.replace('_', '-')} folder (no {RECORD})", file=folder)
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("kind") != kind:
+        raise LampkitError(f"holds {meta.get('kind')}, expected {kind}", file=path, field="kind")
+    rows = datasets.load_dataset(str(folder), split=meta["split"])
+    return rows, meta
+
+
+def check_same_data(meta: dict, source: str | Path, *, task: str, config: str, split: str | None = None) -> None:
+    """Refuse scores made on another task, config (or split) than the run's."""
+    for field, want in (("task", task), ("config", config), ("split", split)):
+        if want is not None and meta.get(field) != want:
+            raise LampkitError(f"scored on {field} {meta.get(field)}, but this run uses {want}",
+                               file=Path(source) / RECORD, field=field)
