@@ -20,7 +20,7 @@ def check_build_args(args: argparse.Namespace) -> None:
     if args.all and args.config:
         raise LampkitError("--all builds every config: give either --all or --config, not both")
     if args.num_proc is not None and args.num_proc < 1:
-        raise LampkitError(f"--num-proc must be 1 or more, got {args.num_proc}", field="num_proc")
+        raise LampkitError(f"--num-proc must be 1 or more, got {args.num_proc}")
     for option, folder in (("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)):
         if folder is not None and not Path(folder).is_dir():
             raise LampkitError(f"no such folder (given as {option})", file=folder)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from lampkit.errors import LampkitError
+from lampkit.paths import check_output_file
 from lampkit.scoring import AGGREGATIONS
 from lampkit.scoring import lookup_task
 from lampkit.scoring import nonempty_indices
@@ -84,8 +85,10 @@ def _summary(task: str, record: dict) -> str:
 
 def run_task(args: argparse.Namespace) -> int:
     task = lookup_task(args.task_name)
-    golds = read_task_file(args.golds_json)
-    preds = read_task_file(args.preds_json)
+    check_output_file(args.output_file, inputs=[("--golds-json", args.golds_json), ("--preds-json", args.preds_json),
+                                                ("--user-ids", args.user_ids)])
+    golds = read_task_file(args.golds_json, golds=True)
+    preds = read_task_file(args.preds_json, golds=False)
     for f in (preds, golds):
         if f.task != task.name:
             raise LampkitError(f"file is for task {f.task}, but --task-name is {args.task_name}", file=f.source,
@@ -111,8 +114,9 @@ def run_task(args: argparse.Namespace) -> int:
 
 
 def run_all(args: argparse.Namespace) -> int:
-    golds = read_task_zip(args.golds_zip)
-    preds = read_task_zip(args.preds_zip)
+    check_output_file(args.output_file, inputs=[("--golds-zip", args.golds_zip), ("--preds-zip", args.preds_zip)])
+    golds = read_task_zip(args.golds_zip, golds=True)
+    preds = read_task_zip(args.preds_zip, golds=False)
     check_leaderboard_tasks(preds, args.preds_zip)
     results = {}
     for task in LEADERBOARD_TASKS:
@@ -131,6 +135,7 @@ def run_all(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    check_output_file(args.output_file, inputs=[("--preds-json", p) for p in args.preds_json])
     members = export_zip(args.preds_json, args.output_file)
     print(f"{args.output_file}: {', '.join(members)}")
     return 0

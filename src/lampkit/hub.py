@@ -6,20 +6,34 @@ The endpoint is ``HF_ENDPOINT`` (default https://huggingface.co). The token, whe
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from huggingface_hub import HfApi
+from huggingface_hub import constants
+from huggingface_hub import metadata_load
 from huggingface_hub import snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.errors import LocalEntryNotFoundError
 from huggingface_hub.utils import get_token
+from huggingface_hub.utils import httpx
 from huggingface_hub.utils import validate_repo_id
 
 from lampkit.errors import LampkitError
+from lampkit.tasks import is_licensed
 
 #: Visibility of a new repo when ``private`` is not given: datasets are public, models (per-user adapters) private.
 DEFAULT_PRIVATE = {"dataset": False, "model": True}
+#: Remote files a dataset push deletes when the folder no longer has them (stale Parquet shards).
+DATASET_PRUNE = ("data/*",)
+#: The build record of a folder written by ``lampkit build`` (``lampkit.build.BUILD_RECORD``).
+_BUILD_RECORD = "lampkit.json"
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -33,8 +47,123 @@ def check_repo_id(repo_id: str) -> str:
     return repo_id
 
 
-def _first_line(err: Exception) -> str:
+def first_line(err: BaseException) -> str:
+    """The first non-blank line of an exception's message (its class name when it has none)."""
     return next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+
+
+def _unreachable(err: BaseException) -> LampkitError:
+    return LampkitError(f"cannot reach the Hub at {constants.ENDPOINT} (HF_ENDPOINT): {first_line(err)}")
+
+
+def check_hub_ready(folder: str | Path, repo_type: str = "dataset", *, whole: bool = False) -> list[str]:
+    """Raise LampkitError unless ``folder`` has a README.md and, for a dataset, YAML ``configs:`` whose
+    ``data_files`` each match at least one file in the folder; return the config names (``[]`` for a model).
+
+    ``whole`` also checks that every shard the build record (``lampkit.json``) lists is still there.
+    """
+    folder = Path(folder)
+    readme = folder / "README.md"
+    if not folder.is_dir():
+        raise LampkitError("not a folder", file=folder)
+    if not readme.is_file():
+        raise LampkitError("no README.md (dataset card): build the folder with `lampkit build`", file=folder)
+    try:
+        meta = metadata_load(readme) or {}
+    except (yaml.YAMLError, ValueError) as err:
+        raise LampkitError(f"unreadable YAML front matter ({type(err).__name__})", file=readme) from None
+    if repo_type != "dataset":
+        return []
+    configs = meta.get("configs")
+    if not isinstance(configs, list) or not configs:
+        raise LampkitError("YAML front matter has no `configs:` list (not a folder written by `lampkit build`)",
+                           file=readme, field="configs")
+    names = []
+    for config in configs:
+        name = config.get("config_name") if isinstance(config, dict) else None
+        if not name:
+            raise LampkitError("a `configs:` entry has no config_name", file=readme, field="configs")
+        for pattern in _patterns(config.get("data_files"), readme, name):
+            if not any(path.is_file() for path in folder.glob(pattern)):
+                raise LampkitError(f"data_files pattern {pattern!r} matches no file", file=readme, record=name,
+                                   field="data_files")
+        names.append(name)
+    if whole:
+        for name, built in _build_record(folder).get("configs", {}).items():
+            for split, info in built.get("splits", {}).items():
+                missing = [f for f in info.get("files", []) if not (folder / "data" / name / f).is_file()]
+                if missing:
+                    raise LampkitError(f"shard {missing[0]} of split {split} is missing; rebuild with `lampkit "
+                                       "build`", file=folder, record=name, field="data_files")
+    return names
+
+
+def _patterns(data_files, readme: Path, name: str) -> list[str]:
+    """The path patterns of one config's ``data_files`` (a string, a list of strings, or split/path entries)."""
+    if isinstance(data_files, str):
+        return [data_files]
+    patterns = []
+    for entry in data_files if isinstance(data_files, list) else []:
+        paths = entry.get("path") if isinstance(entry, dict) else entry
+        patterns.extend([paths] if isinstance(paths, str) else paths if isinstance(paths, list) else [])
+    if not patterns or not all(isinstance(p, str) for p in patterns):
+        raise LampkitError("config has no data_files paths", file=readme, record=name, field="data_files")
+    return patterns
+
+
+def _build_record(folder: Path) -> dict:
+    from lampkit.build import read_record
+
+    return read_record(folder)
+
+
+def licensed_configs(folder: str | Path) -> list[str]:
+    """Configs of a built folder whose data needs a licence (:func:`lampkit.tasks.is_licensed`)."""
+    return sorted(name for name in _build_record(Path(folder))["configs"] if is_licensed(name))
+
+
+@contextmanager
+def _with_card(folder: Path, repo_id: str) -> Iterator[Path]:
+    """``folder`` as it should be uploaded: a built dataset folder gets its card re-rendered for ``repo_id`` (so
+    its ``load_dataset`` example names the real repo), in a hard-linked copy; the folder itself is not changed."""
+    record = _build_record(folder) if (folder / _BUILD_RECORD).is_file() else None
+    if not record or not record.get("configs"):
+        yield folder
+        return
+    from lampkit.card import render_dataset_card
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.push.", dir=folder.parent))
+    except OSError:
+        staging = Path(tempfile.mkdtemp(prefix="lampkit-push."))
+    try:
+        shutil.copytree(folder, staging / folder.name, copy_function=_link_or_copy,
+                        ignore=shutil.ignore_patterns("README.md"))
+        (staging / folder.name / "README.md").write_text(render_dataset_card(record, repo_id), encoding="utf-8")
+        yield staging / folder.name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem, or one without hard links
+        shutil.copy2(src, dst)
+
+
+def push_dataset(folder: str | Path, repo_id: str, *, private: bool | None = None,
+                 token: str | None = None) -> tuple[str, list[str]]:
+    """Check a built dataset folder and push it: stale shards are pruned, the card names ``repo_id``, and a folder
+    with licensed configs is private unless ``private=False`` is explicit. Returns the URL and those configs."""
+    folder = Path(folder)
+    check_hub_ready(folder, "dataset")
+    licensed = licensed_configs(folder)
+    if licensed and private is None:
+        private = True
+    with _with_card(folder, check_repo_id(repo_id)) as upload:
+        url = push_folder(upload, repo_id, repo_type="dataset", private=private, token=token, prune=DATASET_PRUNE)
+    return url, licensed
 
 
 def push_folder(
@@ -80,7 +209,9 @@ def push_folder(
             delete_patterns=list(prune) or None,
         )
     except HfHubHTTPError as err:
-        raise LampkitError(f"push to {repo_type} repo {repo_id} failed: {_first_line(err)}", file=folder) from None
+        raise LampkitError(f"push to {repo_type} repo {repo_id} failed: {first_line(err)}", file=folder) from None
+    except (httpx.TransportError, OSError) as err:
+        raise _unreachable(err) from None
     return str(url)
 
 
@@ -105,6 +236,8 @@ def download_repo(
         )
     except (HfHubHTTPError, LocalEntryNotFoundError) as err:
         raise LampkitError(
-            f"cannot download {repo_type} repo {repo_id} (private repos need HF_TOKEN): {_first_line(err)}",
+            f"cannot download {repo_type} repo {repo_id} (private repos need HF_TOKEN): {first_line(err)}",
             field="repo_id",
         ) from None
+    except (httpx.TransportError, OSError) as err:
+        raise _unreachable(err) from None

@@ -320,6 +320,26 @@ def parse_config_name(config: str) -> tuple[Task, str]:
     return task, kind
 
 
+def resolve_task(task_or_config: Task | str) -> Task:
+    """The task of a :class:`Task`, a task name or alias (``LaMP_2M``), or a config name (``LaMP_6_time``)."""
+    if isinstance(task_or_config, Task):
+        return task_or_config
+    try:
+        return get_task(task_or_config)
+    except KeyError:
+        return parse_config_name(task_or_config)[0]
+
+
+def is_licensed(task_or_config: Task | str) -> bool:
+    """Whether data of this task, config, or anything trained on it (an adapter, predictions) is under a licence
+    that forbids public release: the Avocado emails (LDC2015T03) of LaMP-6 and LongLaMP email generation.
+
+    >>> is_licensed("LaMP_6_user"), is_licensed("email_generation"), is_licensed(get_task("LaMP_4"))
+    (True, True, False)
+    """
+    return resolve_task(task_or_config).needs_avocado
+
+
 def lamp_raw_path(task: Task, kind: str, split: str, part: str) -> str:
     """Relative path of a raw LaMP file, as on the download server: ``[time/]LaMP_k/<split>/<split>_<part>.json``
     (``split`` is train/dev/test, ``part`` questions/outputs)."""

@@ -40,6 +40,24 @@ Examples:
 """
 
 
+def _check_inputs(predictions, references) -> None:
+    """LampkitError naming the argument and record unless both are equally long lists of strings."""
+    for name, values in (("predictions", predictions), ("references", references)):
+        if values is None:
+            raise LampkitError("missing: pass both predictions=[...] and references=[...] (lists of strings)",
+                               file=name)
+        if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__len__"):
+            raise LampkitError(f"must be a list of strings, got {type(values).__name__}", file=name)
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                kind = "null" if value is None else type(value).__name__
+                raise LampkitError(f"expected a string (write numbers and labels as text), got {kind}", file=name,
+                                   record=i)
+    if len(predictions) != len(references):
+        raise LampkitError(f"{len(predictions)} predictions but {len(references)} references: they must align",
+                           file="predictions")
+
+
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class LampEval(evaluate.Metric):
     """The LaMP / LongLaMP scores; ``config_name`` is the task."""
@@ -62,6 +80,23 @@ class LampEval(evaluate.Metric):
             reference_urls=["https://arxiv.org/abs/2304.11406", "https://arxiv.org/abs/2407.11016"],
             license="Apache-2.0",
         )
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """The task's scores; bad inputs raise LampkitError naming the argument and the record.
+        """
+        if predictions is not None or references is not None:  # both None: score what add_batch gathered
+            _check_inputs(predictions, references)
+        return super().compute(predictions=predictions, references=references, **kwargs)
+
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """Add aligned lists of predictions and references (strings), checked as in ``compute``."""
+        _check_inputs(predictions, references)
+        return super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """Add one prediction and its reference (strings), checked as in ``compute``."""
+        _check_inputs([prediction], [reference])
+        return super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(self, predictions, references, aggregation="mean", seed=0, drop_empty=False):
         task = tasks.get_task(self.config_name)

@@ -1,5 +1,6 @@
 """The official file formats: ``{"task": ..., "golds": [{"id", "output"}]}`` JSON files (golds and predictions
-alike) and zips of them (every ``*.json`` inside, at any depth, the task read from each file's ``task`` field).
+alike, read by :mod:`lampkit.outputs`) and zips of them (every ``*.json`` inside, at any depth, the task read from
+each file's ``task`` field).
 
 Zips are read in memory, never extracted. Like the official ``glob("**/*.json")``, names with a component
 starting with ``.`` (``__MACOSX/._x.json``) are skipped. Outputs are written to a temporary file and renamed.
@@ -10,86 +11,43 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 
 from lampkit.atomic import write_file
 from lampkit.errors import LampkitError
+from lampkit.outputs import OutputsFile
+from lampkit.outputs import parse_outputs
+from lampkit.outputs import read_outputs
 from lampkit.scoring.values import check_outputs
 from lampkit.scoring.values import few
 from lampkit.scoring.values import lookup_task
 from lampkit.tasks import LEADERBOARD_TASKS
 from lampkit.tasks import get_task
 
-#: The leaderboard's tasks: a predictions zip must cover exactly these (reference §4.1, eval_all.py).
+
+def parse_task_json(raw: bytes, source: str, *, golds: bool) -> OutputsFile:
+    """Parse and check one file's bytes (:func:`lampkit.outputs.parse_outputs`), its task resolved to the
+    registry name (aliases such as ``LaMP_2M`` work)."""
+    parsed = parse_outputs(raw, source, golds=golds)
+    return replace(parsed, task=lookup_task(parsed.task, source=source).name)
 
 
-@dataclass(frozen=True)
-class TaskFile:
-    """One parsed file: ``task`` is the registry name (aliases resolved); ``source`` names it in errors."""
-
-    source: str
-    task: str
-    ids: list
-    outputs: list
-
-
-def parse_task_json(raw: bytes, source: str) -> TaskFile:
-    """Parse and check one file's bytes."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise LampkitError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=source) from None
-    if not text.strip():
-        raise LampkitError("empty file", file=source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LampkitError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file=source) from None
-    if not isinstance(data, dict) or "task" not in data or "golds" not in data:
-        raise LampkitError('expected an object {"task": ..., "golds": [{"id": ..., "output": ...}, ...]}',
-                           file=source)
-    task = lookup_task(data["task"], source=source)
-    records = data["golds"]
-    if not isinstance(records, list) or not records:
-        raise LampkitError("must be a non-empty list of {\"id\", \"output\"} records", file=source, field="golds")
-    ids, outputs = [], []
-    for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            raise LampkitError("record is not an object", file=source, record=f"#{i}")
-        for key in ("id", "output"):
-            if key not in rec:
-                raise LampkitError("missing", file=source, record=rec.get("id", f"#{i}"), field=key)
-        if isinstance(rec["id"], bool) or not isinstance(rec["id"], (str, int)):
-            raise LampkitError("id must be a string or an integer", file=source, record=f"#{i}", field="id")
-        ids.append(rec["id"])
-        outputs.append(rec["output"])
-    dups = [k for k, n in Counter(ids).items() if n > 1]
-    if dups:
-        raise LampkitError(f"duplicate ids: {few(dups)}", file=source, record=dups[0], field="id")
-    return TaskFile(source, task.name, ids, outputs)
-
-
-def read_task_file(path: str | os.PathLike) -> TaskFile:
+def read_task_file(path: str | os.PathLike, *, golds: bool) -> OutputsFile:
     """Read one golds or predictions JSON file."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise LampkitError(f"cannot read: {e.strerror}", file=path) from None
-    return parse_task_json(raw, str(path))
+    parsed = read_outputs(path, golds=golds)
+    return replace(parsed, task=lookup_task(parsed.task, source=parsed.source).name)
 
 
-def read_task_zip(path: str | os.PathLike) -> dict[str, TaskFile]:
+def read_task_zip(path: str | os.PathLike, *, golds: bool) -> dict[str, OutputsFile]:
     """Every ``*.json`` in the zip, by task; two files for one task is an error."""
-    found: dict[str, TaskFile] = {}
+    found: dict[str, OutputsFile] = {}
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
                 parts = info.filename.split("/")
                 if info.is_dir() or not info.filename.endswith(".json") or any(p.startswith(".") for p in parts):
                     continue
-                parsed = parse_task_json(archive.read(info), f"{path}:{info.filename}")
+                parsed = parse_task_json(archive.read(info), f"{path}:{info.filename}", golds=golds)
                 if parsed.task in found:
                     raise LampkitError(f"task {parsed.task} also in {found[parsed.task].source}",
                                        file=parsed.source, field="task")
@@ -101,7 +59,7 @@ def read_task_zip(path: str | os.PathLike) -> dict[str, TaskFile]:
     return found
 
 
-def align(golds: TaskFile, preds: TaskFile) -> list:
+def align(golds: OutputsFile, preds: OutputsFile) -> list:
     """The prediction outputs in gold order; the two id sets must be equal."""
     wanted, given = set(golds.ids), set(preds.ids)
     if wanted != given:
@@ -130,9 +88,9 @@ def write_json(path: str | os.PathLike, obj) -> None:
 def export_zip(pred_paths: list[str | os.PathLike], output: str | os.PathLike) -> list[str]:
     """Write a leaderboard predictions zip (``LaMP_k.json`` per task, canonical task names) from prediction
     files covering exactly the leaderboard's seven tasks; return the member names."""
-    files: dict[str, TaskFile] = {}
+    files: dict[str, OutputsFile] = {}
     for path in pred_paths:
-        parsed = read_task_file(path)
+        parsed = read_task_file(path, golds=False)
         check_outputs(get_task(parsed.task), parsed.outputs, gold=False, ids=parsed.ids, source=parsed.source)
         if parsed.task in files:
             raise LampkitError(f"task {parsed.task} also in {files[parsed.task].source}", file=path, field="task")
@@ -149,7 +107,7 @@ def export_zip(pred_paths: list[str | os.PathLike], output: str | os.PathLike) -
     return [f"{task}.json" for task in LEADERBOARD_TASKS]
 
 
-def check_leaderboard_tasks(files: dict[str, TaskFile], source: str) -> None:
+def check_leaderboard_tasks(files: dict[str, OutputsFile], source: str) -> None:
     """The tasks must be exactly the leaderboard's seven, as the official ``eval_all.py`` requires."""
     missing = [t for t in LEADERBOARD_TASKS if t not in files]
     extra = sorted(t for t in files if t not in LEADERBOARD_TASKS)
