@@ -12,6 +12,7 @@ import pytest
 from lampkit import nltk_data
 from lampkit.errors import LampkitError
 from lampkit.scoring import score
+from lampkit.tasks import BENCHMARKS
 from lampkit.tasks import TASKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,3 +86,14 @@ def test_module_docstring_example_runs(at_repo):
     assert results.attempted >= 2
     assert results.failed == 0
     assert "LaMP_3 (Personalized Product Rating), keys MAE, RMSE" in metric.description
+
+
+def test_the_module_and_its_card_cite_what_the_registry_says():
+    info = evaluate.load(str(MODULE), "abstract_generation").info
+    card = (MODULE / "README.md").read_text(encoding="utf-8")
+
+    assert info.homepage == BENCHMARKS["longlamp"].homepage
+    assert evaluate.load(str(MODULE), "LaMP_2M").info.homepage == BENCHMARKS["lamp"].homepage
+    for bench in BENCHMARKS.values():
+        assert bench.citation in info.citation and bench.citation in card
+        assert bench.homepage in card and bench.paper in info.reference_urls and bench.code in info.codebase_urls

@@ -133,6 +133,8 @@ def test_a_lampkit_build_folder_loads_from_the_hub_as_it_loads_locally(hub, tmp_
                            capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
 
+    local_card = (out / "README.md").read_text(encoding="utf-8")
+
     done = push(hub, out, token=hub.token)
 
     assert done.returncode == 0, done.stderr
@@ -140,6 +142,10 @@ def test_a_lampkit_build_folder_loads_from_the_hub_as_it_loads_locally(hub, tmp_
     for config in configs:
         local = datasets.load_dataset(str(out), config)
         assert {split: rows.to_list() for split, rows in local.items()} == loaded[config]
+    pushed_card = (download_repo(REPO, repo_type="dataset", allow_patterns="README.md") / "README.md").read_text()
+    assert f'load_dataset("{REPO}", "LaMP_2N_user")' in pushed_card and "<org>/<repo>" not in pushed_card
+    assert (out / "README.md").read_text(encoding="utf-8") == local_card and "<org>/<repo>" in local_card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "lamp"]  # the staging copy is gone
 
 
 def test_a_folder_with_avocado_configs_is_pushed_private_unless_public_is_explicit(hub, tmp_path):

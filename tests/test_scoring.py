@@ -13,13 +13,14 @@ from lampkit.errors import LampkitError
 from lampkit.scoring import result_record
 from lampkit.scoring import score
 from lampkit.scoring import score_by_user
+from lampkit.tasks import LONG_GENERATION
 from lampkit.tasks import MOVIE_TAGS
 from lampkit.tasks import TASKS
 
 
 def test_keys_come_from_the_registry():
     for name, task in TASKS.items():
-        if task.metric == "long_generation":
+        if task.metric == LONG_GENERATION:
             continue  # needs the NLTK data: test_scoring_meteor.py
         refs = list(task.labels[:2]) if task.labels else ["a b", "c"]
         assert tuple(score(name, refs, refs)) == task.metric_keys

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import LampkitError
+from .tasks import BENCHMARKS
 
 
 def check_build_args(args: argparse.Namespace) -> None:
@@ -68,7 +69,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _add_build(sub) -> None:
     p = sub.add_parser("build", help="build benchmark configs into a Hub-ready dataset folder")
-    p.add_argument("benchmark", choices=["lamp", "longlamp"])
+    p.add_argument("benchmark", choices=sorted(BENCHMARKS))
     p.add_argument("--config", action="append", default=[], help="config to build (repeatable)")
     p.add_argument("--all", action="store_true", help="build every config (without --avocado-dir: all but the email configs)")
     p.add_argument("--out", required=True, help="output folder (configs already there are kept)")

@@ -15,6 +15,7 @@ from lampkit.scoring import result_record
 from lampkit.scoring import score
 from lampkit.scoring import score_by_user
 from lampkit.tasks import LEADERBOARD_TASKS
+from lampkit.tasks import LONG_GENERATION
 from lampkit.scoring.files import align
 from lampkit.scoring.files import check_leaderboard_tasks
 from lampkit.scoring.files import export_zip
@@ -95,7 +96,7 @@ def run_task(args: argparse.Namespace) -> int:
                                field="task")
     outputs, refs, ids = align(golds, preds), golds.outputs, golds.ids
     if args.drop_empty:
-        if task.metric != "long_generation":
+        if task.metric != LONG_GENERATION:
             raise LampkitError(f"--drop-empty reproduces LongLaMP's scorer and applies to LongLaMP tasks only, "
                                f"not {task.name}")
         keep = nonempty_indices(outputs, refs)

@@ -32,8 +32,6 @@ from lampkit.tasks import is_licensed
 DEFAULT_PRIVATE = {"dataset": False, "model": True}
 #: Remote files a dataset push deletes when the folder no longer has them (stale Parquet shards).
 DATASET_PRUNE = ("data/*",)
-#: The build record of a folder written by ``lampkit build`` (``lampkit.build.BUILD_RECORD``).
-_BUILD_RECORD = "lampkit.json"
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -126,8 +124,8 @@ def licensed_configs(folder: str | Path) -> list[str]:
 def _with_card(folder: Path, repo_id: str) -> Iterator[Path]:
     """``folder`` as it should be uploaded: a built dataset folder gets its card re-rendered for ``repo_id`` (so
     its ``load_dataset`` example names the real repo), in a hard-linked copy; the folder itself is not changed."""
-    record = _build_record(folder) if (folder / _BUILD_RECORD).is_file() else None
-    if not record or not record.get("configs"):
+    record = _build_record(folder)
+    if not record.get("configs"):
         yield folder
         return
     from lampkit.card import render_dataset_card

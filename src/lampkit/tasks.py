@@ -18,13 +18,17 @@ from dataclasses import dataclass
 LAMP_BASE_URL = "https://ciir.cs.umass.edu/downloads/LaMP"
 LONGLAMP_REPO_ID = "LongLaMP/LongLaMP"
 
-#: Metric families: the keys each one reports (the official scorer's spelling, §4.1).
+#: Metric families (``Task.metric``): label tasks, the rating task, LaMP generation, LongLaMP generation.
+CLASSIFICATION, REGRESSION, GENERATION, LONG_GENERATION = "classification", "regression", "generation", "long_generation"
+#: The keys each metric family reports (the official scorer's spelling, LaMP-Benchmark/LaMP:eval/evaluation.py).
 METRIC_KEYS = {
-    "classification": ("accuracy", "f1"),
-    "regression": ("MAE", "RMSE"),
-    "generation": ("rouge-1", "rouge-L"),
-    "long_generation": ("rouge-1", "rouge-L", "meteor"),
+    CLASSIFICATION: ("accuracy", "f1"),
+    REGRESSION: ("MAE", "RMSE"),
+    GENERATION: ("rouge-1", "rouge-L"),
+    LONG_GENERATION: ("rouge-1", "rouge-L", "meteor"),
 }
+#: Families whose outputs may be JSON numbers (the official scorer takes ``str()`` of them).
+NUMERIC_OUTPUT_FAMILIES = (CLASSIFICATION, REGRESSION)
 
 #: Split kinds: LaMP calls the second one "time", LongLaMP "temporal".
 SPLIT_KINDS = {"lamp": ("user", "time"), "longlamp": ("user", "temporal")}
@@ -39,6 +43,8 @@ class Benchmark:
     homepage: str
     citation: str
     license: str
+    paper: str = ""
+    code: str = ""
 
 
 BENCHMARKS = {
@@ -53,6 +59,7 @@ BENCHMARKS = {
 }""",
         license="LaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's "
                 "licence (LaMP-6 needs an LDC licence for Avocado, LDC2015T03).",
+        paper="https://arxiv.org/abs/2304.11406", code="https://github.com/LaMP-Benchmark/LaMP",
     ),
     "longlamp": Benchmark(
         name="longlamp", pretty_name="LongLaMP", homepage="https://longlamp-benchmark.github.io",
@@ -67,6 +74,7 @@ BENCHMARKS = {
 }""",
         license="LongLaMP's code and data-creation methods are CC BY-NC-SA 4.0; each dataset keeps its source's "
                 "licence (email generation needs an LDC licence for Avocado, LDC2015T03).",
+        paper="https://arxiv.org/abs/2407.11016", code="https://github.com/LongLaMP-benchmark/LongLaMP-Benchmark",
     ),
 }
 
@@ -123,6 +131,7 @@ class Task:
     labels: tuple[str, ...] = ()
     input_template: str = ""
     user_field: str = "user_id"
+    user_kinds: tuple[str, ...] = ("time",)
     needs_avocado: bool = False
     aliases: tuple[str, ...] = ()
 
@@ -137,6 +146,18 @@ class Task:
     @property
     def config_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}_{kind}" for kind in self.split_kinds)
+
+    def user_column(self, kind: str) -> str | None:
+        """The column that identifies the user in this task's configs of split ``kind``: ``user_field`` in the
+        split kinds whose raw data names the user (``user_kinds``: LaMP's time split, both LongLaMP splits but
+        only the temporal one for email), else none (every question is its own user).
+
+        >>> get_task("LaMP_4").user_column("time"), get_task("LaMP_4").user_column("user")
+        ('user_id', None)
+        >>> get_task("product_review").user_column("user"), get_task("email_generation").user_column("user")
+        ('reviewerId', None)
+        """
+        return self.user_field if kind in self.user_kinds else None
 
     def user_column_in(self, columns) -> str | None:
         """The column of ``columns`` that identifies the user: ``user_id``, else the raw ``user_field``."""
@@ -258,7 +279,7 @@ LONGLAMP_EMAIL_INPUT = "Complete the text of the following email. title: {subjec
 LONGLAMP_TASKS = (
     Task(
         name="abstract_generation", benchmark="longlamp", title="Personalized Abstract Generation",
-        metric="long_generation", user_field="name",
+        metric="long_generation", user_field="name", user_kinds=("user", "temporal"),
         profile_fields=(Field("id"), Field("title"), Field("abstract"), Field("year", "int64", required=False)),
         query=Query("after", "items:"), document_fields=("title", "abstract"),
         prompt=Prompt(item='"{abstract}" is the abstract for the title "{title}"',
@@ -269,7 +290,7 @@ LONGLAMP_TASKS = (
     ),
     Task(
         name="product_review", benchmark="longlamp", title="Personalized Product Review Writing",
-        metric="long_generation", user_field="reviewerId",
+        metric="long_generation", user_field="reviewerId", user_kinds=("user", "temporal"),
         profile_fields=(Field("overall"), Field("summary"), Field("description"), Field("reviewText")),
         query=Query("whole"), document_fields=("overall", "summary", "description", "reviewText"),
         prompt=Prompt(item='"{overall}" is a rating for the product with description "{description}". '
@@ -279,7 +300,7 @@ LONGLAMP_TASKS = (
     ),
     Task(
         name="topic_writing", benchmark="longlamp", title="Personalized Topic Writing",
-        metric="long_generation", user_field="author",
+        metric="long_generation", user_field="author", user_kinds=("user", "temporal"),
         profile_fields=(Field("id"), Field("author"), Field("summary"), Field("content")),
         query=Query("whole"), document_fields=("summary", "content"),
         prompt=Prompt(item='"{summary}" is a summary for "{content}" ',
@@ -288,7 +309,7 @@ LONGLAMP_TASKS = (
     ),
     Task(
         name="email_generation", benchmark="longlamp", title="Personalized Email Completion",
-        metric="long_generation", needs_avocado=True,
+        metric="long_generation", needs_avocado=True, user_kinds=("temporal",),
         profile_fields=_fields("text", "title", date_required=False),
         query=Query("after", ":"), document_fields=("text",),
         prompt=Prompt(item='"{title}" is the title for "{text}" ', prompt="{items}. {input}", field="text"),

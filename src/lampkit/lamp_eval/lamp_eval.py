@@ -75,9 +75,9 @@ class LampEval(evaluate.Metric):
             features=datasets.Features(
                 {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
             ),
-            homepage="https://lamp-benchmark.github.io/",
-            codebase_urls=["https://github.com/LaMP-Benchmark/LaMP/tree/main/eval"],
-            reference_urls=["https://arxiv.org/abs/2304.11406", "https://arxiv.org/abs/2407.11016"],
+            homepage=tasks.BENCHMARKS[task.benchmark].homepage,
+            codebase_urls=[bench.code for bench in tasks.BENCHMARKS.values()],
+            reference_urls=[bench.paper for bench in tasks.BENCHMARKS.values()],
             license="Apache-2.0",
         )
 
@@ -101,7 +101,7 @@ class LampEval(evaluate.Metric):
     def _compute(self, predictions, references, aggregation="mean", seed=0, drop_empty=False):
         task = tasks.get_task(self.config_name)
         if drop_empty:
-            if task.metric != "long_generation":
+            if task.metric != tasks.LONG_GENERATION:
                 raise LampkitError(f"drop_empty applies to LongLaMP tasks only, not {task.name}")
             keep = scoring.nonempty_indices(predictions, references)
             predictions = [predictions[i] for i in keep]

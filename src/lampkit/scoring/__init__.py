@@ -22,6 +22,9 @@ from lampkit.scoring.rouge import rouge_scores
 from lampkit.scoring.values import check_outputs
 from lampkit.scoring.values import lookup_task
 from lampkit.scoring.values import nonempty_indices
+from lampkit.tasks import CLASSIFICATION
+from lampkit.tasks import LONG_GENERATION
+from lampkit.tasks import REGRESSION
 
 AGGREGATIONS = ("mean", "bootstrap")
 
@@ -45,14 +48,14 @@ def score(task_name: str, predictions: Sequence, references: Sequence, *, aggreg
         raise LampkitError("nothing to score: no references")
     check_outputs(task, references, gold=True, ids=ids, source=sources[1])
     check_outputs(task, predictions, gold=False, ids=ids, source=sources[0])
-    if task.metric == "classification":
+    if task.metric == CLASSIFICATION:
         return label_scores(predictions, references, task.labels)
-    if task.metric == "regression":
+    if task.metric == REGRESSION:
         golds = [parse_gold_rating(g, record=i if ids is None else ids[i], source=sources[1])
                  for i, g in enumerate(references)]
         return rating_scores(predictions, golds)
     result = rouge_scores(predictions, references, aggregation=aggregation, seed=seed)
-    if task.metric == "long_generation":
+    if task.metric == LONG_GENERATION:
         result["meteor"] = meteor_score(predictions, references)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lampkit.errors import LampkitError
+from lampkit.tasks import NUMERIC_OUTPUT_FAMILIES
 from lampkit.tasks import Task
 from lampkit.tasks import get_task
 
@@ -40,7 +41,7 @@ def check_outputs(task: Task, values: Sequence, *, gold: bool, ids: Sequence | N
     an unparsable rating: scored as wrong); generation predictions must be strings.
     """
     source = source or ("references" if gold else "predictions")
-    numeric_ok = task.metric in ("classification", "regression")
+    numeric_ok = task.metric in NUMERIC_OUTPUT_FAMILIES
     for i, value in enumerate(values):
         if isinstance(value, str) or (numeric_ok and isinstance(value, (int, float))):
             continue
