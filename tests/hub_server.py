@@ -1,7 +1,7 @@
 """A small Hub-protocol HTTP server for tests: the real ``huggingface_hub`` and ``datasets`` clients push to it and
 load from it over HTTP on 127.0.0.1, with ``HF_ENDPOINT`` pointing at it.
 
-It speaks the subset of the Hub protocol those clients use (lamp-reference.md §12): repo create (with
+It speaks the subset of the Hub protocol those clients use (huggingface/huggingface_hub:src/huggingface_hub/hf_api.py): repo create (with
 ``private``), ``whoami-v2``, ``validate-yaml``, ``preupload`` (every file is ``regular``, so the client sends
 contents inline, base64, in the commit), ``commit`` (NDJSON: files and deletions), repo info with ``sha`` and
 ``siblings``, ``tree``, ``paths-info`` and ``resolve`` (GET and HEAD, with ETag, X-Repo-Commit, Content-Length and

@@ -328,7 +328,8 @@ def test_a_missing_split_and_a_truncated_file_are_reported(tmp_path):
     assert_failed_cleanly(done, out, "val.json", "malformed or truncated JSON")
 
 
-# -- retrieval columns: LongLaMP's queries and documents (lamp-reference.md §2.3) --------------------------------
+# -- retrieval columns: LongLaMP's queries and documents
+#    (LongLaMP-benchmark/LongLaMP-Benchmark:longLaMP/prompts/prompts.py)
 
 
 def test_bm25_ranking_uses_longlamp_queries_and_documents(tmp_path):

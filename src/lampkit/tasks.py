@@ -1,7 +1,10 @@
 """The task registry: every fact about every LaMP and LongLaMP task, as plain data.
 
 Every other part of lampkit (builders, retrieval, prompts, scoring, cards) reads its task facts from here;
-none is written twice. Sources: ``lamp-reference.md`` §1 (data), §2 (retrieval), §3 (prompts), §4 (metrics).
+none is written twice. Sources: ``LaMP-Benchmark/LaMP:PEFT/data/datasets.py`` (data),
+``LaMP-Benchmark/LaMP:LaMP/rank_profiles.py`` (retrieval), ``LaMP-Benchmark/LaMP:LaMP/prompts/prompts.py`` and
+``LongLaMP-benchmark/LongLaMP-Benchmark:longLaMP/prompts/prompts.py`` (prompts),
+``LaMP-Benchmark/LaMP:eval/evaluation.py`` (metrics).
 
 >>> get_task("LaMP_2M").name   # OPPU's alias for movie tagging
 'LaMP_2'
@@ -19,7 +22,8 @@ LAMP_BASE_URL = "https://ciir.cs.umass.edu/downloads/LaMP"
 LONGLAMP_REPO_ID = "LongLaMP/LongLaMP"
 
 #: Metric families (``Task.metric``): label tasks, the rating task, LaMP generation, LongLaMP generation.
-CLASSIFICATION, REGRESSION, GENERATION, LONG_GENERATION = "classification", "regression", "generation", "long_generation"
+CLASSIFICATION, REGRESSION = "classification", "regression"
+GENERATION, LONG_GENERATION = "generation", "long_generation"
 #: The keys each metric family reports (the official scorer's spelling, LaMP-Benchmark/LaMP:eval/evaluation.py).
 METRIC_KEYS = {
     CLASSIFICATION: ("accuracy", "f1"),
@@ -117,7 +121,8 @@ class Prompt:
 class Task:
     """One benchmark task. ``raw_dir`` is the task's folder in the official download tree (LaMP) or the
     task's config prefix (LongLaMP); ``user_field`` names the raw field that identifies the user;
-    ``input_template`` is how the benchmark phrases a question (§1.2; LongLaMP inputs come pre-phrased)."""
+    ``input_template`` is how the benchmark phrases a question (``LaMP-Benchmark/LaMP:PEFT/data/datasets.py``;
+    LongLaMP inputs come pre-phrased)."""
 
     name: str
     benchmark: str
@@ -183,7 +188,8 @@ NEWS_CATEGORIES = (
     "healthy living",
 )
 
-#: LaMP-6 question template, applied to the email body (§1.5).
+#: LaMP-6 question template, applied to the email body
+#: (``LaMP-Benchmark/LaMP:data/avocado/create_avocado_dataset.py``).
 LAMP6_INPUT = "Generate a subject for the following email: {body}"
 
 LAMP_TASKS = (
@@ -273,7 +279,8 @@ LAMP_TASKS = (
     ),
 )
 
-#: LongLaMP email-completion question template (§1.5), applied to the subject and the first words.
+#: LongLaMP email-completion question template, applied to the subject and the first words
+#: (``LongLaMP-benchmark/LongLaMP-Benchmark:longLaMP/prompts/prompts.py``).
 LONGLAMP_EMAIL_INPUT = "Complete the text of the following email. title: {subject}. text: {prefix}"
 
 LONGLAMP_TASKS = (
@@ -318,7 +325,8 @@ LONGLAMP_TASKS = (
 )
 
 TASKS = {task.name: task for task in LAMP_TASKS + LONGLAMP_TASKS}
-#: The tasks the LaMP leaderboard scores, all required in a submission (§4.1): every LaMP task but LaMP-2N.
+#: The tasks the LaMP leaderboard scores, all required in a submission (``LaMP-Benchmark/LaMP:eval/eval_all.py``):
+#: every LaMP task but LaMP-2N.
 LEADERBOARD_TASKS = tuple(task.name for task in LAMP_TASKS if task.name != "LaMP_2N")
 _ALIASES = {alias: task.name for task in TASKS.values() for alias in task.aliases}
 

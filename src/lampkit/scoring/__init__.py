@@ -1,4 +1,5 @@
-"""The official LaMP and LongLaMP scores, offline (reference §4; semantics in docs/evaluation.md).
+"""The official LaMP and LongLaMP scores, offline (``LaMP-Benchmark/LaMP:eval/evaluation.py``; semantics in
+docs/evaluation.md).
 
 >>> score("LaMP_1", ["[1]", " [2]", "[3]"], ["[1]", "[2]", "[2]"])
 {'accuracy': 0.6666666666666666, 'f1': 0.8333333333333333}

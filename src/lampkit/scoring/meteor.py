@@ -1,4 +1,4 @@
-"""METEOR as ``evaluate.load("meteor")`` computes it, offline (reference §11).
+"""METEOR as ``evaluate.load("meteor")`` computes it, offline (``huggingface/evaluate:metrics/meteor/meteor.py``).
 
 Per pair: ``nltk.word_tokenize`` on the stripped prediction and gold, then nltk's ``meteor_score`` with the
 gold as the only reference, ``alpha=0.9, beta=3, gamma=0.5``; the result is ``numpy.mean`` of those, as in

@@ -55,7 +55,8 @@ def check_outputs(task: Task, values: Sequence, *, gold: bool, ids: Sequence | N
 
 def nonempty_indices(predictions: Sequence, references: Sequence) -> list[int]:
     """Indices kept by LongLaMP's scorer, which silently drops pairs whose prediction or gold is empty or null
-    (reference §4.3; a whitespace-only string is kept, as there).
+    (``LongLaMP-benchmark/LongLaMP-Benchmark:longLaMP/metrics/generation_metrics.py``; a whitespace-only string is
+    kept, as there).
 
     >>> nonempty_indices(["a", "", None, " "], ["x", "y", "z", "w"])
     [0, 3]
