@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-F32 = 1e-6  # float32 against Python floats
-
 from lampkit.errors import LampkitError
 from lampkit.ropg import utility, utility_metric, worst_error
 from lampkit.ropg.losses import kd_loss, relative_rewards, rl_loss, selector_loss
+
+F32 = 1e-6  # float32 against Python floats
 
 
 def softmax(xs):

@@ -115,3 +115,28 @@ def score_pool(split: datasets.Dataset, task: Task, reader: Reader, pool: list[R
                 for job, record in zip(batch, scored)]
 
     return run_resumable(jobs, "key", work_dir, process, batch_size=reader.batch_size, on_batch=on_batch)
+
+
+def load_questions(dataset_name: str, config: str, split: str, max_questions: int | None = None):
+    """One split of a built config (a folder from ``lampkit build`` or its Hub repo) and its task."""
+    from ..tasks import parse_config_name
+
+    try:
+        task, _ = parse_config_name(config)
+    except (KeyError, ValueError):
+        raise LampkitError(f"unknown config {config!r}", field="dataset_config") from None
+    try:
+        rows = datasets.load_dataset(dataset_name, config, split=split)
+    except (ValueError, FileNotFoundError) as err:
+        raise LampkitError(f"cannot load config {config} split {split}: {' '.join(str(err).split())[:200]}",
+                           file=dataset_name, field="dataset_config") from None
+    if max_questions is not None:
+        rows = rows.select(range(min(max_questions, len(rows))))
+    return rows, task
+
+
+def load_reader(model_name_or_path: str, decoding, *, max_length: int, batch_size: int) -> Reader:
+    from ..modeling import load_model, load_tokenizer
+
+    return Reader(load_model(model_name_or_path), load_tokenizer(model_name_or_path), model_name_or_path, decoding,
+                  max_length=max_length, batch_size=batch_size)

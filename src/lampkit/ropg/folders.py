@@ -81,3 +81,28 @@ def check_same_data(meta: dict, source: str | Path, *, task: str, config: str, s
         if want is not None and meta.get(field) != want:
             raise LampkitError(f"scored on {field} {meta.get(field)}, but this run uses {want}",
                                file=Path(source) / RECORD, field=field)
+
+
+def read_pool(folders: list[str]) -> tuple[datasets.Dataset, dict, list[str]]:
+    """Retriever-score folders pooled: their rows, the first one's record with every folder's pool, and the pool's
+    retriever names. The folders must share task, config, split, reader, decoding, prompts and ``k``."""
+    if not folders:
+        raise LampkitError("no retriever-score folders given", field="scores")
+    parts, pool, first = [], [], None
+    shared = ("task", "config", "split", "reader", "decoding", "prompt_max_length", "k", "utility_metric")
+    for folder in folders:
+        rows, meta = read_scores(folder, "retriever_scores")
+        if first is None:
+            first = {**meta, "pool": []}
+        for key in shared:
+            if meta.get(key) != first.get(key):
+                raise LampkitError(f"{key} {meta.get(key)!r} differs from {folders[0]}'s {first.get(key)!r}",
+                                   file=Path(folder) / RECORD, field=key)
+        for member in meta["pool"]:
+            if member["name"] in pool:
+                raise LampkitError(f"retriever {member['name']!r} is in two folders of the pool",
+                                   file=Path(folder) / RECORD, field="pool")
+            pool.append(member["name"])
+            first["pool"].append(member)
+        parts.append(rows)
+    return datasets.concatenate_datasets(parts), first, pool

@@ -1,0 +1,80 @@
+"""Score the utility of each of the first ``num_items`` profile items of every question for the reader: the prompt
+holds only that item, the output is scored with the official metrics (ROPG feedback; the originals'
+``LaMP-Benchmark/LaMP:LaMP/profile_item_utilization_scorer.py``, batched). Resumable: a rerun with the same
+``work_dir`` scores only what is missing; ``accelerate launch`` splits the prompts across processes.
+
+    accelerate launch recipes/score_profile_items.py --config recipes/score_profile_items.yaml
+    python recipes/score_profile_items.py --config recipes/score_profile_items_tiny.yaml --output_dir out/x
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from trl import TrlParser
+
+from lampkit.errors import LampkitError
+from lampkit.modeling import EMBEDDED_MODEL
+from lampkit.modeling.generation import Decoding
+
+
+@dataclass
+class ScoreItemsArguments:
+    # data
+    dataset_name: str = field(metadata={"help": "a folder written by `lampkit build`, or its Hub repo id"})
+    dataset_config: str = field(metadata={"help": "config, e.g. LaMP_3_time"})
+    output_dir: str = field(metadata={"help": "where the feedback dataset folder is written"})
+    split: str = "train"
+    max_questions: int | None = None
+    ranking: str = field(default="ranking_bm25", metadata={"help": "ranking column giving the items' order"})
+    num_items: int = field(default=20, metadata={"help": "score the first N items of each question"})
+    utility_metric: str | None = field(default=None, metadata={"help": "default: accuracy, MAE→reward, rouge-1"})
+    # reader
+    model_name_or_path: str = EMBEDDED_MODEL
+    prompt_max_length: int = 512
+    batch_size: int = 8
+    # run
+    use_cpu: bool = field(default=False, metadata={"help": "CPU processes even where there is a GPU"})
+    work_dir: str | None = field(default=None, metadata={"help": "resume folder (default: <output_dir>.work)"})
+    push_to_hub: bool = False
+    hub_repo_id: str | None = None
+    hub_private: bool = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, decoding = TrlParser((ScoreItemsArguments, Decoding)).parse_args_and_config(argv)
+    from accelerate import PartialState
+
+    PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
+    from lampkit.ropg.feedback import check_items, load_questions, load_reader, score_items
+    from lampkit.ropg.folders import write_scores
+    from lampkit.ropg.utility import utility_metric
+
+    split, task = load_questions(args.dataset_name, args.dataset_config, args.split, args.max_questions)
+    check_items(split, args.ranking, args.num_items, args.dataset_name)
+    metric = utility_metric(task.name, args.utility_metric)
+    reader = load_reader(args.model_name_or_path, decoding, max_length=args.prompt_max_length,
+                         batch_size=args.batch_size)
+    records, _ = score_items(split, task, reader, ranking=args.ranking, num_items=args.num_items,
+                             work_dir=args.work_dir or f"{args.output_dir}.work", metric=metric)
+    if records is None:  # not the main process
+        return 0
+    meta = {"kind": "item_scores", "task": task.name, "config": args.dataset_config, "dataset": args.dataset_name,
+            "ranking": args.ranking, "num_items": args.num_items, "utility_metric": metric,
+            "num_questions": len(split), **reader.metadata()}
+    rows = [{k: v for k, v in r.items() if k != "key"} for r in records]
+    out = write_scores(rows, args.output_dir, meta, args.split)
+    print(f"wrote {len(rows)} item scores of {len(split)} questions to {out}")
+    if args.push_to_hub:
+        from lampkit.hub import push_folder
+
+        print(push_folder(out, args.hub_repo_id, repo_type="dataset", private=args.hub_private))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except LampkitError as err:
+        sys.exit(f"score_profile_items: error: {err}")

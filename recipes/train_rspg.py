@@ -1,0 +1,104 @@
+"""RSPG: train a selector (a small encoder and a linear head) that picks a retriever of the pool per question, from
+``score_retrievers.py`` outputs (``mode: pre`` reads the prompts, ``post`` prompts and outputs), then pick for the
+evaluation questions and write the official-format predictions, scored with lamp_eval, and a result record naming
+every retriever of the pool (``LaMP-Benchmark/LaMP:RSPG/``).
+
+    python recipes/train_rspg.py --config recipes/train_rspg.yaml
+    python recipes/train_rspg.py --config recipes/train_rspg_tiny.yaml \
+        --train_scores out/scores-train --eval_scores out/scores-validation
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trl import TrlParser
+
+from lampkit.errors import LampkitError
+
+
+@dataclass
+class RspgArguments:
+    # data
+    train_scores: list[str] = field(metadata={"help": "retriever-score folders (one pool) to train on"})
+    eval_scores: list[str] = field(metadata={"help": "the same pool's scores on the questions to predict"})
+    output_dir: str = field(metadata={"help": "selector/, predictions.json and results.json go here"})
+    # selector
+    selector_name_or_path: str = "allenai/longformer-base-4096"
+    mode: str = field(default="pre", metadata={"help": "pre: prompts; post: prompts and outputs"})
+    max_length: int = 512
+    # training
+    temperature: float = 1.0
+    steps: int = 1000
+    learning_rate: float = 1e-5
+    batch_size: int = 1
+    seed: int = 0
+    # hub
+    push_to_hub: bool = False
+    hub_repo_id: str | None = None
+    hub_private: bool = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    (args,) = TrlParser((RspgArguments,)).parse_args_and_config(argv)
+    from lampkit.ropg.folders import read_pool
+    from lampkit.ropg.selector import MODES, Selector, pool_questions
+    from lampkit.scoring import result_record, score
+    from lampkit.scoring.files import write_json
+
+    if args.mode not in MODES:
+        raise LampkitError(f"mode must be pre or post, got {args.mode!r}", field="mode")
+    train_rows, train_meta, pool = read_pool(args.train_scores)
+    eval_rows, eval_meta, eval_pool = read_pool(args.eval_scores)
+    for key in ("task", "config", "reader", "decoding", "k"):
+        if eval_meta.get(key) != train_meta.get(key):
+            raise LampkitError(f"eval scores have {key} {eval_meta.get(key)!r}, train scores "
+                               f"{train_meta.get(key)!r}", file=args.eval_scores[0], field=key)
+    if eval_pool != pool:
+        raise LampkitError(f"eval pool {eval_pool} differs from the train pool {pool}", file=args.eval_scores[0],
+                           field="pool")
+    train = pool_questions(train_rows, pool, args.train_scores[0])
+    evaluate = pool_questions(eval_rows, pool, args.eval_scores[0])
+    task = train_meta["task"]
+    settings = {"task": task, "config": train_meta["config"], "mode": args.mode, "pool": pool,
+                "max_length": args.max_length, "temperature": args.temperature, "steps": args.steps,
+                "learning_rate": args.learning_rate, "batch_size": args.batch_size, "seed": args.seed,
+                "base_model": args.selector_name_or_path, "reader": train_meta["reader"]}
+    selector = Selector.create(args.selector_name_or_path, settings)
+    losses = selector.train(train, steps=args.steps, learning_rate=args.learning_rate, batch_size=args.batch_size,
+                            temperature=args.temperature, seed=args.seed)
+    out = Path(args.output_dir)
+    selector.save(out / "selector")
+    chosen = selector.select(evaluate)
+    predictions = [q.outputs[c] for q, c in zip(evaluate, chosen)]
+    ids = [q.id for q in evaluate]
+    write_json(out / "predictions.json", {"task": task, "golds": [{"id": i, "output": p}
+                                                                   for i, p in zip(ids, predictions)]})
+    golds = [q.gold for q in evaluate]
+    record = {"method": "RSPG", "mode": args.mode, "config": train_meta["config"],
+              "pool": eval_meta["pool"], "selected": {name: n for name, n in
+                                                      Counter(pool[c] for c in chosen).most_common()},
+              "selector": settings, "final_loss": losses[-1] if losses else None, "reader": eval_meta["reader"],
+              "decoding": eval_meta["decoding"], "k": eval_meta["k"]}
+    if all(g not in ("", None) for g in golds):
+        record = {**result_record(task, score(task, predictions, golds), num_questions=len(ids),
+                                  split=eval_meta["split"]), **record}
+        record["per_retriever"] = {name: score(task, [q.outputs[i] for q in evaluate], golds)
+                                   for i, name in enumerate(pool)}
+    write_json(out / "results.json", record)
+    print(f"RSPG-{args.mode} over {', '.join(pool)}: predictions and results in {out}")
+    if args.push_to_hub:
+        from lampkit.hub import push_folder
+
+        print(push_folder(out / "selector", args.hub_repo_id, repo_type="model", private=args.hub_private))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except LampkitError as err:
+        sys.exit(f"train_rspg: error: {err}")
