@@ -107,9 +107,9 @@ def score_pool(split: datasets.Dataset, task: Task, reader: Reader, pool: list[R
 
     def process(batch: list[dict]) -> list[dict]:
         rows = [split[job["row"]] for job in batch]
-        prompts = [row["input"] if job["column"] is None else
-                   rag_prompt(row, task, ranking=job["column"], k=k, tokenizer=reader.tokenizer,
-                              max_length=reader.max_length) for job, row in zip(batch, rows)]
+        prompts = [rag_prompt(row, task, ranking=job["column"], k=0 if job["column"] is None else k,
+                              tokenizer=reader.tokenizer, max_length=reader.max_length)
+                   for job, row in zip(batch, rows)]
         scored = _scored(task, prompts, [row["output"] for row in rows], reader, metric)
         return [{"key": job["key"], "id": job["id"], "retriever": job["retriever"], **record}
                 for job, record in zip(batch, scored)]
