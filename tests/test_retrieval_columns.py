@@ -94,11 +94,16 @@ def test_a_cached_dense_column_is_reused_without_embedding_again(monkeypatch, tm
     assert with_date["ranking_minilm"]["use_date"] is True
 
 
-def test_missing_date_fails_clearly_in_a_worker():
+def test_undated_items_rank_last_and_a_bad_date_fails_clearly_in_a_worker():
     data = sample_split("LaMP_4", "time", "dev").to_list()
     data[-1]["profile"][2]["date"] = None
+    data[-1]["profile"][0]["date"] = ""
+    undated = datasets.Dataset.from_list(data, features=features_for(get_task("LaMP_4"), "user_id"))
+    out, _ = add_ranking_columns(undated, "LaMP_4", ["recency"], num_proc=2, batch_size=1)
+    assert out[-1]["ranking_recency"][-2:] == [0, 2]
+    data[-1]["profile"][2]["date"] = "May 2019"
     bad = datasets.Dataset.from_list(data, features=features_for(get_task("LaMP_4"), "user_id"))
-    with pytest.raises(LampkitError, match=rf"record {data[-1]['id']}: field 'profile\[2\]\.date': missing date"):
+    with pytest.raises(LampkitError, match=rf"record {data[-1]['id']}: field 'profile\[2\]\.date': cannot parse date"):
         add_ranking_columns(bad, "LaMP_4", ["recency"], num_proc=2, batch_size=1)
 
 

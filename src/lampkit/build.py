@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
+import pyarrow.compute as pc
 
 from . import __version__, card, stats
 from .atomic import replace_dir
@@ -115,6 +116,18 @@ def add_rankings(splits: datasets.DatasetDict, config: str,
                                num_proc=options.num_proc)
 
 
+def empty_profile_fields(split: datasets.Dataset, task) -> dict[str, int]:
+    """Per required profile field of ``task``, how many items of ``split`` have it empty: null, missing or ``""``
+    in the raw file (the builder keeps such items with ``""``; see :func:`lampkit.records.normalize_question`)."""
+    items = pc.list_flatten(split.data.table["profile"])
+    counts = {}
+    for f in task.profile_fields:
+        if f.required and f.dtype == "string":
+            values = pc.struct_field(items, f.name)
+            counts[f.name] = values.null_count + (pc.sum(pc.equal(values, "")).as_py() or 0)
+    return counts
+
+
 def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:
     """Write one split as Parquet shards of at most ~500 MB; returns the file names."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -158,7 +171,8 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
             files = {name: write_split(split, tmp / "data" / config, name) for name, split in splits.items()}
             record["configs"][config] = {
                 "benchmark": benchmark, "task": task.name, "split_kind": kind,
-                "splits": {name: {"files": files[name], **stats.split_stats(split, task)}
+                "splits": {name: {"files": files[name], **stats.split_stats(split, task),
+                                  "empty_profile_fields": empty_profile_fields(split, task)}
                            for name, split in splits.items()},
                 "sources": sources, "rankings": rankings, "lampkit_version": __version__,
             }

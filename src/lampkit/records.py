@@ -5,9 +5,12 @@
 >>> raw = {"id": "7", "input": "Paraphrase: hi", "profile": [{"id": "1", "text": "hello"}]}
 >>> normalize_question(task, raw, output="hey", file="q.json")["profile"]
 [{'id': '1', 'text': 'hello', 'date': None}]
->>> normalize_question(task, {"id": "8", "input": "x", "profile": [{"id": "1"}]}, output=None, file="q.json")
+>>> normalize_question(task, {"id": "8", "input": "x", "profile": [{"id": "1", "text": None}]}, output=None,
+...                    file="q.json")["profile"]
+[{'id': '1', 'text': '', 'date': None}]
+>>> normalize_question(task, {"id": "9", "input": "x", "profile": [["1", "hi"]]}, output=None, file="q.json")
 Traceback (most recent call last):
-lampkit.errors.LampkitError: q.json: record 8: field 'profile[0].text': missing
+lampkit.errors.LampkitError: q.json: record 9: field 'profile[0]': expected an object
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ def normalize_question(task: Task, raw: dict, *, output: str | None, file, user_
                        input_field: str = "input") -> dict:
     """Check one raw question against the task's schema and return the typed row.
 
-    String fields accept JSON numbers (kept as their text); a required field that is missing or null, a
-    profile that is not a list, or an item that is not an object raises :class:`LampkitError`.
+    String fields accept JSON numbers (kept as their text). A profile item's required string field that is
+    missing or null is kept as ``""`` (real data has such items among millions; dropping the item would move every
+    other item's index and change BM25's corpus statistics for the whole profile; the build record counts them per
+    field). A missing id, input or profile, a profile that is not a list, an item that is not an object, or a value
+    of the wrong type raises :class:`LampkitError`.
     """
     qid = raw.get("id")
     if qid is None:
@@ -74,7 +80,9 @@ def normalize_question(task: Task, raw: dict, *, output: str | None, file, user_
         for f in task.profile_fields:
             value = _scalar(item.get(f.name), f.dtype, {**where, "field": f"profile[{i}].{f.name}"})
             if value is None and f.required:
-                raise LampkitError("missing", field=f"profile[{i}].{f.name}", **where)
+                if f.dtype != "string":
+                    raise LampkitError("missing", field=f"profile[{i}].{f.name}", **where)
+                value = ""
             row[f.name] = value
         items.append(row)
     row = {"id": qid, "input": text, "output": output, "profile": items}
