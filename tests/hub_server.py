@@ -1,13 +1,13 @@
 """A small Hub-protocol HTTP server for tests: the real ``huggingface_hub`` and ``datasets`` clients push to it and
 load from it over HTTP on 127.0.0.1, with ``HF_ENDPOINT`` pointing at it.
 
-It speaks the subset of the Hub protocol those clients use (huggingface/huggingface_hub:src/huggingface_hub/hf_api.py): repo create (with
-``private``), ``whoami-v2``, ``validate-yaml``, ``preupload`` (every file is ``regular``, so the client sends
-contents inline, base64, in the commit), ``commit`` (NDJSON: files and deletions), repo info with ``sha`` and
-``siblings``, ``tree``, ``paths-info`` and ``resolve`` (GET and HEAD, with ETag, X-Repo-Commit, Content-Length and
-byte ranges). It stores what it is sent, on disk under ``root``, as immutable commits over content-addressed blobs
-(git blob ids), so any branch or commit sha can be read back. Private repos exist only for their owner's token:
-anonymous requests get 401 and other users 404, both with ``X-Error-Code: RepoNotFound``, as on the Hub.
+It speaks the subset of the Hub protocol those clients use (huggingface/huggingface_hub:src/huggingface_hub/hf_api.py):
+repo create (with ``private``), ``whoami-v2``, ``validate-yaml``, ``preupload`` (every file is ``regular``, so the
+client sends contents inline, base64, in the commit), ``commit`` (NDJSON: files and deletions), repo info with ``sha``
+and ``siblings``, ``tree``, ``paths-info`` and ``resolve`` (GET and HEAD, with ETag, X-Repo-Commit, Content-Length and
+byte ranges). It stores what it is sent, on disk under ``root``, as immutable commits over content-addressed blobs (git
+blob ids), so any branch or commit sha can be read back. Private repos exist only for their owner's token: anonymous
+requests get 401 and other users 404, both with ``X-Error-Code: RepoNotFound``, as on the Hub.
 
 Simplifications: any valid token may create repos in any namespace; only the creator may write; one branch
 (``main``); no LFS/Xet storage, no pull requests, no pagination. Requests are logged in memory (method, path,
@@ -29,10 +29,14 @@ import re
 import sys
 import tempfile
 import threading
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
+from datetime import timezone
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -523,7 +527,7 @@ class HubServer(ThreadingHTTPServer):
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="local-hub", daemon=True)
         self._thread.start()
         return self
@@ -541,14 +545,14 @@ class NetworkGuard:
     ``blocked`` of the innermost guard and, if it has a ``log_path``, to that file (so attempts that a library
     swallows still show)."""
 
-    _active: list["NetworkGuard"] = []
+    _active: list[NetworkGuard] = []
     _installed = False
 
     def __init__(self, log_path: str | Path | None = None):
         self.log_path = Path(log_path) if log_path else None
         self.blocked: list[str] = []
 
-    def __enter__(self) -> "NetworkGuard":
+    def __enter__(self) -> NetworkGuard:
         if not NetworkGuard._installed:
             sys.addaudithook(_audit)
             NetworkGuard._installed = True

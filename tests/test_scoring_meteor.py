@@ -50,7 +50,8 @@ def meteor_env(nltk_dir, monkeypatch):
 
 
 def evaluate_way(predictions, references):
-    """evaluate's METEOR (huggingface/evaluate:metrics/meteor/meteor.py), with LongLaMP's stripping: word_tokenize, meteor_score, numpy mean."""
+    """evaluate's METEOR (huggingface/evaluate:metrics/meteor/meteor.py), with LongLaMP's stripping: word_tokenize,
+    meteor_score, numpy mean."""
     return np.mean([nltk_meteor([nltk.word_tokenize(r.strip())], nltk.word_tokenize(p.strip()),
                                 alpha=0.9, beta=3, gamma=0.5) for p, r in zip(predictions, references)])
 

@@ -32,7 +32,9 @@ def check_build_args(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import BuildOptions, build, config_names
+    from .build import BuildOptions
+    from .build import build
+    from .build import config_names
     from .tasks import parse_config_name
 
     check_build_args(args)
@@ -71,7 +73,8 @@ def _add_build(sub) -> None:
     p = sub.add_parser("build", help="build benchmark configs into a Hub-ready dataset folder")
     p.add_argument("benchmark", choices=sorted(BENCHMARKS))
     p.add_argument("--config", action="append", default=[], help="config to build (repeatable)")
-    p.add_argument("--all", action="store_true", help="build every config (without --avocado-dir: all but the email configs)")
+    p.add_argument("--all", action="store_true",
+                   help="build every config (without --avocado-dir: all but the email configs)")
     p.add_argument("--out", required=True, help="output folder (configs already there are kept)")
     p.add_argument("--data-dir", help="local mirror of the official files (same relative paths as the URLs)")
     p.add_argument("--avocado-dir", help="folder of the Avocado (LDC2015T03) text zips, for the email configs")
@@ -96,7 +99,8 @@ def _add_build(sub) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from . import cli_eval, cli_hub
+    from . import cli_eval
+    from . import cli_hub
 
     p = argparse.ArgumentParser(prog="lampkit", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"lampkit {__version__}")

@@ -14,8 +14,6 @@ from lampkit.scoring import nonempty_indices
 from lampkit.scoring import result_record
 from lampkit.scoring import score
 from lampkit.scoring import score_by_user
-from lampkit.tasks import LEADERBOARD_TASKS
-from lampkit.tasks import LONG_GENERATION
 from lampkit.scoring.files import align
 from lampkit.scoring.files import check_leaderboard_tasks
 from lampkit.scoring.files import export_zip
@@ -24,6 +22,8 @@ from lampkit.scoring.files import read_task_zip
 from lampkit.scoring.files import write_json
 from lampkit.scoring.users import load_user_ids
 from lampkit.scoring.users import users_for
+from lampkit.tasks import LEADERBOARD_TASKS
+from lampkit.tasks import LONG_GENERATION
 
 
 def _option(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:

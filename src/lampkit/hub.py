@@ -221,7 +221,8 @@ def download_repo(
     revision: str | None = None,
     token: str | None = None,
 ) -> Path:
-    """Download ``repo_id`` (only files matching ``allow_patterns``, if given) into the Hub cache; return its folder."""
+    """Download ``repo_id`` (only files matching ``allow_patterns``, if given) into the Hub cache; return its
+    folder."""
     try:
         return Path(
             snapshot_download(

@@ -1,10 +1,10 @@
 """The one reader of the official outputs format, ``{"task": "LaMP_k", "golds": [{"id": ..., "output": ...}]}``
 (LaMP-Benchmark/LaMP:eval/eval_task.py): gold files, prediction files and the builders' ``*_outputs.json``.
 
-Each ``id`` is a string or an integer, unique in the file (``1`` and ``"1"`` are the same id). Each ``output`` is a string, or a number (the official
-scorer takes ``str()`` of it); a list or an object is refused. The null rule, the same for every reader: a null
-``output`` is a missing one, refused in a gold file; in a predictions file it is kept as ``None`` (the scorer
-counts it as wrong for label and rating tasks and refuses it for generation tasks).
+Each ``id`` is a string or an integer, unique in the file (``1`` and ``"1"`` are the same id). Each ``output`` is
+a string, or a number (the official scorer takes ``str()`` of it); a list or an object is refused. The null rule,
+the same for every reader: a null ``output`` is a missing one, refused in a gold file; in a predictions file it is
+kept as ``None`` (the scorer counts it as wrong for label and rating tasks and refuses it for generation tasks).
 """
 
 from __future__ import annotations

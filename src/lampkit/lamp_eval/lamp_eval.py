@@ -66,7 +66,8 @@ class LampEval(evaluate.Metric):
         try:
             task = scoring.lookup_task(self.config_name)
         except LampkitError as e:
-            raise LampkitError(f"the config name is the task, e.g. evaluate.load('metrics/lamp_eval', 'LaMP_3'): {e}")
+            raise LampkitError(
+                f"the config name is the task, e.g. evaluate.load('metrics/lamp_eval', 'LaMP_3'): {e}") from None
         return evaluate.MetricInfo(
             description=_DESCRIPTION
             + f"\nThis config: {task.name} ({task.title}), keys {', '.join(task.metric_keys)}.",

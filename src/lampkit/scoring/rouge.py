@@ -4,8 +4,9 @@
 it does not depend on example order. ``bootstrap`` mirrors ``evaluate``'s ROUGE, which the official scorer
 used: rouge_score's ``BootstrapAggregator`` (1,000 resamples) over rouge1, rouge2, rougeL and rougeLsum in
 that order, reporting the ``mid`` F-measure; numpy's global generator is seeded with ``seed`` for the call
-and restored afterwards, so the result is repeatable (the official one is not: ``LaMP-Benchmark/LaMP:eval/evaluation.py`` takes the gold ids from a
-``set``, so its example order, and with it the bootstrap, changes with string hash randomisation).
+and restored afterwards, so the result is repeatable. The official one is not:
+``LaMP-Benchmark/LaMP:eval/evaluation.py`` takes the gold ids from a ``set``, so its example order, and with it the
+bootstrap, changes with string hash randomisation.
 """
 
 from __future__ import annotations
