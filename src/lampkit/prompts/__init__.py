@@ -5,6 +5,10 @@ originals: ``docs/prompts.md``.
 """
 
 from .build import STYLES, rag_prompt, to_prompt_completion
+from .pairs import PAIR_STYLES, profile_summary_prompt, user_training_pairs
 from .rankers import get_ranker
 
-__all__ = ["STYLES", "get_ranker", "rag_prompt", "to_prompt_completion"]
+__all__ = [
+    "PAIR_STYLES", "STYLES", "get_ranker", "profile_summary_prompt", "rag_prompt", "to_prompt_completion",
+    "user_training_pairs",
+]

@@ -10,9 +10,14 @@ import hashlib
 from pathlib import Path
 
 from ..errors import LampkitError
-from ..tasks import OPPU_HISTORY_WORDS, Task, resolve_task
-from . import oppu, rag, tokens
-from .rankers import ON_THE_FLY, select
+from ..tasks import OPPU_HISTORY_WORDS
+from ..tasks import Task
+from ..tasks import resolve_task
+from . import oppu
+from . import rag
+from . import tokens
+from .rankers import ON_THE_FLY
+from .rankers import select
 
 STYLES = ("lamp", "longlamp", "longlamp_llama", "oppu")
 
@@ -138,9 +143,8 @@ def to_prompt_completion(dataset, task: Task | str, *, style: str = "lamp", rank
     format; ``completion`` is the gold ``output``, "" where it is null; ``oppu``: what OPPU's ``full_prompt`` adds
     to its prompt, a space and the gold). A batched ``Dataset.map``, cached on the dataset, the prompt settings,
     the tokenizer and this code; every check runs before any row is built."""
-    from datasets.fingerprint import Hasher
-
     import datasets
+    from datasets.fingerprint import Hasher
 
     task = _task(task)
     _check_dataset(dataset, task, style, ranking, k, tokenizer, profile_column, options)

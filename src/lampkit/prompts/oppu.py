@@ -19,7 +19,9 @@ import re
 
 from ..errors import LampkitError
 from ..retrieval.bm25 import bm25_rank
-from ..tasks import OPPU_HISTORY_WORDS, OppuPrompts, Task
+from ..tasks import OPPU_HISTORY_WORDS
+from ..tasks import OppuPrompts
+from ..tasks import Task
 from .rag import word_cut
 
 #: Stand-ins that make ``str.split()`` see the tokens of ``str.split(" ")``: each whitespace character inside a

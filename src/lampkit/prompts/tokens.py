@@ -7,18 +7,26 @@ from __future__ import annotations
 import hashlib
 
 
-def lengths(tokenizer, texts: list[str]) -> list[int]:
-    """Token counts of ``texts`` with the tokenizer's special tokens (one call)."""
+def _encode(tokenizer, texts: list[str], special: bool) -> list[list[int]]:
+    """One batched call; a fast tokenizer's Rust backend directly when it neither pads nor truncates (the same
+    ids as ``tokenizer(texts)``, without the per-call Python overhead)."""
     if not texts:
         return []
-    return [len(ids) for ids in tokenizer(texts, return_attention_mask=False)["input_ids"]]
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    fast = getattr(backend, "encode_batch_fast", None)
+    if fast is not None and backend.truncation is None and backend.padding is None:
+        return [encoding.ids for encoding in fast(texts, add_special_tokens=special)]
+    return tokenizer(texts, add_special_tokens=special, return_attention_mask=False)["input_ids"]
+
+
+def lengths(tokenizer, texts: list[str]) -> list[int]:
+    """Token counts of ``texts`` with the tokenizer's special tokens (one call)."""
+    return [len(ids) for ids in _encode(tokenizer, texts, True)]
 
 
 def content_ids(tokenizer, texts: list[str]) -> list[list[int]]:
     """Token ids of ``texts`` without special tokens (one call)."""
-    if not texts:
-        return []
-    return tokenizer(texts, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+    return _encode(tokenizer, texts, False)
 
 
 def decode(tokenizer, ids: list[list[int]]) -> list[str]:
