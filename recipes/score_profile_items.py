@@ -10,7 +10,8 @@ holds only that item, the output is scored with the official metrics (ROPG feedb
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from trl import TrlParser
 
@@ -47,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
-    from lampkit.ropg.feedback import check_items, load_questions, load_reader, score_items
+    from lampkit.ropg.feedback import check_items
+    from lampkit.ropg.feedback import load_questions
+    from lampkit.ropg.feedback import load_reader
+    from lampkit.ropg.feedback import score_items
     from lampkit.ropg.folders import write_scores
     from lampkit.ropg.utility import utility_metric
 

@@ -10,7 +10,8 @@ launch`` splits the prompts across processes.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from trl import TrlParser
 
@@ -49,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
-    from lampkit.ropg.feedback import load_questions, load_reader, score_pool
+    from lampkit.ropg.feedback import load_questions
+    from lampkit.ropg.feedback import load_reader
+    from lampkit.ropg.feedback import score_pool
     from lampkit.ropg.folders import write_scores
     from lampkit.ropg.pool import resolve_pool
     from lampkit.ropg.utility import utility_metric

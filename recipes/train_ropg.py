@@ -10,7 +10,9 @@ utilities of ``score_profile_items.py``, by knowledge distillation (``objective:
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 
 from trl import TrlParser
 
@@ -50,15 +52,14 @@ class RopgArguments:
 def main(argv: list[str] | None = None) -> int:
     (args,) = TrlParser((RopgArguments,)).parse_args_and_config(argv)
     from lampkit.ropg.feedback import load_questions
-    from lampkit.ropg.folders import check_same_data, read_scores
-    from lampkit.ropg.retriever import (
-        OBJECTIVES,
-        TrainSettings,
-        examples_from_feedback,
-        load_retriever,
-        save_retriever,
-        train_retriever,
-    )
+    from lampkit.ropg.folders import check_same_data
+    from lampkit.ropg.folders import read_scores
+    from lampkit.ropg.retriever import OBJECTIVES
+    from lampkit.ropg.retriever import TrainSettings
+    from lampkit.ropg.retriever import examples_from_feedback
+    from lampkit.ropg.retriever import load_retriever
+    from lampkit.ropg.retriever import save_retriever
+    from lampkit.ropg.retriever import train_retriever
 
     if args.objective not in OBJECTIVES:
         raise LampkitError(f"objective must be kd or rl, got {args.objective!r}", field="objective")

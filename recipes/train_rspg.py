@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from trl import TrlParser
@@ -45,8 +46,11 @@ class RspgArguments:
 def main(argv: list[str] | None = None) -> int:
     (args,) = TrlParser((RspgArguments,)).parse_args_and_config(argv)
     from lampkit.ropg.folders import read_pool
-    from lampkit.ropg.selector import MODES, Selector, pool_questions
-    from lampkit.scoring import result_record, score
+    from lampkit.ropg.selector import MODES
+    from lampkit.ropg.selector import Selector
+    from lampkit.ropg.selector import pool_questions
+    from lampkit.scoring import result_record
+    from lampkit.scoring import score
     from lampkit.scoring.files import write_json
 
     if args.mode not in MODES:

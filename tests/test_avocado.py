@@ -13,7 +13,10 @@ import pytest
 
 from lampkit import avocado
 from lampkit.errors import LampkitError
-from lampkit.tasks import LAMP6_INPUT, LONGLAMP_EMAIL_INPUT, get_task, lamp_raw_path
+from lampkit.tasks import LAMP6_INPUT
+from lampkit.tasks import LONGLAMP_EMAIL_INPUT
+from lampkit.tasks import get_task
+from lampkit.tasks import lamp_raw_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

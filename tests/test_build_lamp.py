@@ -14,9 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from lampkit.build import BuildOptions, build, config_names
-from lampkit.builders import ROW_CODE_DIGEST, row_code_digest
-from lampkit.tasks import lamp_raw_path, parse_config_name
+from lampkit.build import BuildOptions
+from lampkit.build import build
+from lampkit.build import config_names
+from lampkit.builders import ROW_CODE_DIGEST
+from lampkit.builders import row_code_digest
+from lampkit.tasks import lamp_raw_path
+from lampkit.tasks import parse_config_name
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "lamp"
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lampkit"

@@ -19,7 +19,10 @@ import yaml
 from huggingface_hub import HfApi
 
 from lampkit import avocado
-from lampkit.tasks import LONGLAMP_EMAIL_INPUT, LONGLAMP_REPO_ID, LONGLAMP_TASKS, parse_config_name
+from lampkit.tasks import LONGLAMP_EMAIL_INPUT
+from lampkit.tasks import LONGLAMP_REPO_ID
+from lampkit.tasks import LONGLAMP_TASKS
+from lampkit.tasks import parse_config_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "longlamp"

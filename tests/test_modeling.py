@@ -9,7 +9,11 @@ import sys
 import pytest
 
 from lampkit.errors import LampkitError
-from lampkit.modeling import EMBEDDED_MODEL, is_seq2seq, load_model, load_tokenizer, resolve_model
+from lampkit.modeling import EMBEDDED_MODEL
+from lampkit.modeling import is_seq2seq
+from lampkit.modeling import load_model
+from lampkit.modeling import load_tokenizer
+from lampkit.modeling import resolve_model
 
 
 def test_import_lampkit_modeling_stays_light():
@@ -62,7 +66,8 @@ def test_embedded_model_converts_once_and_answers():
 
 @pytest.mark.parametrize("fixture", ["tiny_llama", "tiny_t5"])
 def test_batched_generation_keeps_order_and_matches_one_at_a_time(fixture, request):
-    from lampkit.modeling.generation import Decoding, generate
+    from lampkit.modeling.generation import Decoding
+    from lampkit.modeling.generation import generate
 
     folder = request.getfixturevalue(fixture)
     tokenizer, model = load_tokenizer(folder), load_model(folder)

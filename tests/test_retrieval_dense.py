@@ -110,7 +110,8 @@ LONG_DOCS = ["short", "a much longer document about a kitten that sleeps on the 
 def plain_bert(tmp_path_factory) -> Path:
     """A tiny random BERT saved as a plain Transformers folder under a neutral name (like a local Contriever)."""
     import torch
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig
+    from transformers import BertModel
 
     from lampkit.modeling.tiny import train_tokenizer
 
@@ -127,7 +128,8 @@ def plain_bert(tmp_path_factory) -> Path:
 def reference_ranking(folder: Path, query: str, docs: list[str], pooling: str, normalize: bool) -> list[int]:
     """Contriever's way, written out with transformers: pad and truncate (512), pool, dot product."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
+    from transformers import AutoTokenizer
 
     tokenizer, model = AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
     batch = tokenizer([query, *docs], padding=True, truncation=True, max_length=512, return_tensors="pt")
@@ -166,7 +168,8 @@ def test_a_contriever_style_folder_under_a_neutral_name_ranks_as_contriever(plai
 
 
 def test_a_sentence_transformers_folder_named_contriever_ranks_as_it_states(plain_bert, tmp_path):
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
     encoder = Transformer(str(plain_bert))
     folder = tmp_path / "contriever-st"
@@ -185,7 +188,8 @@ def test_a_sentence_transformers_folder_named_contriever_ranks_as_it_states(plai
 
 def test_a_sentence_transformers_model_saved_with_mean_pooling_and_dot_is_read_so(plain_bert, tmp_path):
     """How the ROPG recipes save a trained retriever."""
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
     encoder = Transformer(str(plain_bert))
     trained = SentenceTransformer(modules=[encoder, Pooling(encoder.get_embedding_dimension(), "mean")],

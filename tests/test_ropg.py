@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pytest
 
-import datasets
 from lampkit.errors import LampkitError
 
 ROOT = Path(__file__).parents[1]
@@ -51,7 +51,8 @@ def data(work) -> Path:
 def tiny_bert(folder: Path, *, sentence_transformers: bool) -> str:
     """A tiny random BERT from a config: a sentence-transformers retriever (mean pooling, dot) or a plain encoder."""
     import torch
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig
+    from transformers import BertModel
 
     from lampkit.modeling.tiny import train_tokenizer
 
@@ -164,7 +165,9 @@ def test_full_loop_to_rspg_predictions_scored_by_lamp_eval(work, data, items, re
 
 def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama):
     from lampkit.modeling.generation import Decoding
-    from lampkit.ropg.feedback import load_questions, load_reader, score_items
+    from lampkit.ropg.feedback import load_questions
+    from lampkit.ropg.feedback import load_reader
+    from lampkit.ropg.feedback import score_items
 
     split, task = load_questions(str(data), CONFIG, "train")
     reader = load_reader(tiny_llama, Decoding(max_new_tokens=3), max_length=512, batch_size=3)

@@ -8,8 +8,13 @@ import pytest
 import torch
 
 from lampkit.errors import LampkitError
-from lampkit.ropg import utility, utility_metric, worst_error
-from lampkit.ropg.losses import kd_loss, relative_rewards, rl_loss, selector_loss
+from lampkit.ropg import utility
+from lampkit.ropg import utility_metric
+from lampkit.ropg import worst_error
+from lampkit.ropg.losses import kd_loss
+from lampkit.ropg.losses import relative_rewards
+from lampkit.ropg.losses import rl_loss
+from lampkit.ropg.losses import selector_loss
 
 F32 = 1e-6  # float32 against Python floats
 

@@ -24,14 +24,18 @@ import email.header
 import email.message
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from .errors import LampkitError
-from .tasks import LAMP6_INPUT, LONGLAMP_EMAIL_INPUT
+from .tasks import LAMP6_INPUT
+from .tasks import LONGLAMP_EMAIL_INPUT
 
 #: mail-parser 3.15.0 joins the text parts of a multipart email with this line (``MailParser.body``).
 PART_SEPARATOR = "\n--- mail_boundary ---\n"

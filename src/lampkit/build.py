@@ -13,13 +13,16 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 import datasets
 import pyarrow.compute as pc
 
-from . import __version__, card, stats
+from . import __version__
+from . import card
+from . import stats
 from .atomic import replace_dir
 from .builders import builder_class
 from .errors import LampkitError

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub import DatasetCard
+from huggingface_hub import DatasetCardData
 
 from . import __version__
-from .tasks import BENCHMARKS, get_task
+from .tasks import BENCHMARKS
+from .tasks import get_task
 
 TEMPLATES = Path(__file__).parent / "templates"
 LDC_NOTE = ("The email configs (LaMP_6, email_generation) come from the Avocado Research Email Collection: "

@@ -10,7 +10,11 @@ import importlib
 import datasets
 
 from ..tasks import BENCHMARKS
-from .base import ROW_CODE_DIGEST, TaskBuilder, TaskConfig, row_code_digest, task_configs
+from .base import ROW_CODE_DIGEST
+from .base import TaskBuilder
+from .base import TaskConfig
+from .base import row_code_digest
+from .base import task_configs
 
 __all__ = ["ROW_CODE_DIGEST", "TaskBuilder", "TaskConfig", "builder_class", "row_code_digest", "task_configs"]
 

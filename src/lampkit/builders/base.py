@@ -8,7 +8,8 @@ from pathlib import Path
 
 import datasets
 
-from .. import __version__, tasks
+from .. import __version__
+from .. import tasks
 from ..records import features_for
 
 _PACKAGE = Path(__file__).resolve().parents[1]

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import datasets
 
-from .. import avocado, tasks
+from .. import avocado
+from .. import tasks
 from ..errors import LampkitError
-from ..rawjson import iter_json_records, read_golds
+from ..rawjson import iter_json_records
+from ..rawjson import read_golds
 from ..records import normalize_question
-from .base import TaskBuilder, task_configs
+from .base import TaskBuilder
+from .base import task_configs
 
 #: Raw split folder → published split name. Test outputs are withheld by the benchmark.
 SPLITS = (("train", datasets.Split.TRAIN), ("dev", datasets.Split.VALIDATION), ("test", datasets.Split.TEST))

@@ -22,11 +22,13 @@ import ijson
 import pyarrow
 import pyarrow.parquet
 
-from .. import avocado, tasks
+from .. import avocado
+from .. import tasks
 from ..errors import LampkitError
 from ..rawjson import iter_json_records
 from ..records import normalize_question
-from .base import TaskBuilder, task_configs
+from .base import TaskBuilder
+from .base import task_configs
 
 #: Upstream split names (Hub files, then the email id files) → published split.
 HUB_SPLITS = (("train", datasets.Split.TRAIN), ("val", datasets.Split.VALIDATION), ("test", datasets.Split.TEST))

@@ -8,7 +8,11 @@ Importing this package is light; torch and transformers load inside the function
 
 from __future__ import annotations
 
-from .embedded import EMBEDDED_MODEL, embedded_model_path
-from .load import is_seq2seq, load_model, load_tokenizer, resolve_model
+from .embedded import EMBEDDED_MODEL
+from .embedded import embedded_model_path
+from .load import is_seq2seq
+from .load import load_model
+from .load import load_tokenizer
+from .load import resolve_model
 
 __all__ = ["EMBEDDED_MODEL", "embedded_model_path", "is_seq2seq", "load_model", "load_tokenizer", "resolve_model"]

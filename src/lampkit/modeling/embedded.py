@@ -44,7 +44,8 @@ def embedded_model_path() -> Path:
     if (final / "lampkit_embedded.json").is_file():
         return final
     source = gguf_path()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     dequantized = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)

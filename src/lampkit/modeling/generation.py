@@ -9,7 +9,8 @@ rows of many users share a batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import LampkitError
-from .embedded import EMBEDDED_MODEL, embedded_model_path
+from .embedded import EMBEDDED_MODEL
+from .embedded import embedded_model_path
 
 
 def resolve_model(name_or_path: str) -> str:
@@ -59,7 +60,8 @@ def load_tokenizer(name_or_path: str, revision: str | None = None, padding_side:
 def load_model(name_or_path: str, revision: str | None = None, dtype: str = "float32"):
     """The model, causal or encoder-decoder as its config says, in ``dtype`` (``float32``, ``bfloat16``, ...)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForSeq2SeqLM
 
     cls = AutoModelForSeq2SeqLM if is_seq2seq(name_or_path, revision) else AutoModelForCausalLM
     try:

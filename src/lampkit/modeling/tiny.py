@@ -32,7 +32,11 @@ def _default_texts() -> list[str]:
 
 def train_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = 512, chat: bool = True):
     """A ``PreTrainedTokenizerFast`` with a byte-level BPE trained on ``texts`` (default: the registry's templates)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer
+    from tokenizers import decoders
+    from tokenizers import models
+    from tokenizers import pre_tokenizers
+    from tokenizers import trainers
     from transformers import PreTrainedTokenizerFast
 
     core = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -53,7 +57,10 @@ def build_tiny_model(folder: str | Path, kind: str = "llama", texts: Iterable[st
     """Write a tiny random ``kind`` model (``llama``: causal, ``t5``: encoder-decoder) and its tokenizer to
     ``folder``; returns the folder. Same ``seed`` and ``texts``, same weights."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+    from transformers import LlamaConfig
+    from transformers import LlamaForCausalLM
+    from transformers import T5Config
+    from transformers import T5ForConditionalGeneration
 
     tokenizer = train_tokenizer(texts, chat=(kind == "llama") if chat is None else chat)
     ids = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)

@@ -21,9 +21,9 @@ from tqdm.auto import tqdm
 from ..errors import LampkitError
 from ..tasks import Task
 from ..tasks import get_task
-from .bm25 import B
 from .bm25 import EPSILON
 from .bm25 import K1
+from .bm25 import B
 from .bm25 import bm25_rank
 from .dense import EmbeddingStore
 from .dense import load_dense_model

@@ -186,7 +186,8 @@ def load_dense_model(name: str | None = None, device: str | None = None, *, pool
         if is_st:
             model = SentenceTransformer(path, device=device)
         else:
-            from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+            from sentence_transformers.sentence_transformer.modules import Pooling
+            from sentence_transformers.sentence_transformer.modules import Transformer
 
             encoder = Transformer(path, max_seq_length=max_length or stated.get("max_length"))
             model = SentenceTransformer(modules=[encoder, Pooling(encoder.get_embedding_dimension(),

@@ -7,6 +7,8 @@ them (:mod:`~lampkit.ropg.losses`, :mod:`~lampkit.ropg.retriever`, :mod:`~lampki
 
 from __future__ import annotations
 
-from .utility import utility, utility_metric, worst_error
+from .utility import utility
+from .utility import utility_metric
+from .utility import worst_error
 
 __all__ = ["utility", "utility_metric", "worst_error"]

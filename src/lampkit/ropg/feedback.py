@@ -9,7 +9,8 @@ Both are resumable and split across processes (:mod:`lampkit.ropg.shards`); prom
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 import datasets
@@ -136,7 +137,8 @@ def load_questions(dataset_name: str, config: str, split: str, max_questions: in
 
 
 def load_reader(model_name_or_path: str, decoding, *, max_length: int, batch_size: int) -> Reader:
-    from ..modeling import load_model, load_tokenizer
+    from ..modeling import load_model
+    from ..modeling import load_tokenizer
 
     return Reader(load_model(model_name_or_path), load_tokenizer(model_name_or_path), model_name_or_path, decoding,
                   max_length=max_length, batch_size=batch_size)

@@ -33,13 +33,11 @@ class Retriever:
 def resolve_pool(split: datasets.Dataset, task: Task, specs: list[str], *, use_date: bool = False,
                  data_source: str = "data") -> tuple[datasets.Dataset, list[Retriever]]:
     """Check the pool ``specs`` against ``split`` and add the ranking column of each model folder."""
-    from ..retrieval import (
-        dense_rank,
-        document_texts,
-        load_dense_model,
-        query_text,
-        ranking_column,
-    )
+    from ..retrieval import dense_rank
+    from ..retrieval import document_texts
+    from ..retrieval import load_dense_model
+    from ..retrieval import query_text
+    from ..retrieval import ranking_column
 
     if not specs:
         raise LampkitError("the retriever pool is empty", field="pool")
