@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 export NLTK_DATA := $(CURDIR)/nltk_data
 
-.PHONY: install nltk-data test demo bench clean
+.PHONY: install nltk-data quality test demo bench clean
 
 install: $(VENV)/.installed
 
@@ -24,7 +24,11 @@ nltk-data: install
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends wordnet-base; fi
 	$(PY) -m lampkit.nltk_data --target $(NLTK_DATA)
 
-test: install nltk-data
+# Lint and import order (ruff.toml).
+quality: install
+	$(BIN)/ruff check .
+
+test: install nltk-data quality
 	$(BIN)/pytest
 
 demo: install
