@@ -4,6 +4,7 @@
 an EOS, so every token count below is a character count plus one."""
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -284,3 +285,20 @@ def test_no_template_outside_the_registry():
             continue
         text = path.read_text()
         assert not [f for f in fragments if f in text], path
+
+
+def test_cli_prompts_preview_write_and_errors(tmp_path, capsys):
+    from lampkit.cli import main
+
+    data, tok = tmp_path / "built", tmp_path / "tok"
+    assert main(["build", "lamp", "--config", "LaMP_4_user", "--data-dir", str(ROOT / "samples" / "lamp"),
+                 "--rankers", "bm25", "--out", str(data)]) == 0
+    char_tokenizer().save_pretrained(tok)
+    assert main(["prompts", str(data), "--config", "LaMP_4_user", "--k", "2", "--tokenizer", str(tok),
+                 "--split", "test", "--out", str(tmp_path / "out")]) == 0
+    lines = (tmp_path / "out" / "test.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and all('is the title for' in json.loads(line)["prompt"] for line in lines)
+    capsys.readouterr()
+    assert main(["prompts", str(data), "--config", "LaMP_4_user", "--k", "2", "--ranking", "ranking_minilm",
+                 "--tokenizer", str(tok)]) == 2
+    assert "ranking_minilm" in capsys.readouterr().err

@@ -101,6 +101,7 @@ def _add_build(sub) -> None:
 def parser() -> argparse.ArgumentParser:
     from . import cli_eval
     from . import cli_hub
+    from . import cli_prompts
 
     p = argparse.ArgumentParser(prog="lampkit", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"lampkit {__version__}")
@@ -108,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     _add_build(sub)
     cli_hub.register(sub)
     cli_eval.register(sub)
+    cli_prompts.register(sub)
     return p
 
 
