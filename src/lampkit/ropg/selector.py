@@ -79,10 +79,13 @@ class Selector:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        encoder = AutoModel.from_pretrained(encoder_name)
+        from .retriever import resolve_encoder
+
+        path = resolve_encoder(encoder_name)
+        encoder = AutoModel.from_pretrained(path)
         torch.manual_seed(settings.get("seed", 0))
         head = torch.nn.Linear(encoder.config.hidden_size, 1)
-        return cls(encoder, AutoTokenizer.from_pretrained(encoder_name), head, settings)
+        return cls(encoder, AutoTokenizer.from_pretrained(path), head, settings)
 
     @classmethod
     def load(cls, folder: str | Path) -> Selector:

@@ -1,0 +1,288 @@
+"""Task fine-tuning with retrieval-augmented prompts: one adapter for every user of a task, then generation on the
+validation split, official-format predictions, lamp_eval scores, a result record and an adapter card.
+
+Causal LMs train with ``trl.SFTTrainer`` on prompt/completion data (loss on the completion only; the prompt as a
+chat turn where the model has a chat template, raw text otherwise: ``use_chat_template``); encoder-decoders (FlanT5,
+``LaMP-Benchmark/LaMP:LaMP/train_llm.py``) with ``transformers.Seq2SeqTrainer`` and ``DataCollatorForSeq2Seq``,
+behind the same config. ``k: 0`` is the non-personalised baseline. ``train_mode: profile_items`` trains on the
+users' profile items as single examples instead (``FadyRezkGhattas/LaMP:1_finetune_llm.py``'s continual
+fine-tuning, pairs from ``LaMP-Benchmark/LaMP:PEFT/data/datasets.py``).
+
+    python recipes/sft_task.py --config recipes/sft_task.yaml
+    python recipes/sft_task.py --config recipes/sft_task.yaml --k 0 --output_dir out/sft-k0
+    accelerate launch --config_file recipes/accelerate_configs/multi_gpu.yaml recipes/sft_task.py \
+        --config recipes/sft_task_flant5.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from pathlib import Path
+
+from trl import SFTConfig
+from trl import TrlParser
+
+from lampkit.errors import LampkitError
+from lampkit.recipe_args import TRAIN_MODES
+from lampkit.recipe_args import AdapterHubArguments
+from lampkit.recipe_args import DataArguments
+from lampkit.recipe_args import DecodingArguments
+from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import PeftArguments
+
+
+@dataclass
+class TaskArguments:
+    # training data
+    train_mode: str = field(default="questions", metadata={"help": "questions (RAG prompts) or profile_items"})
+
+
+PARSER_TYPES = (ModelArguments, DataArguments, PeftArguments, DecodingArguments, AdapterHubArguments, TaskArguments,
+                SFTConfig)
+
+
+def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args):
+    """Every check that needs no model weights; returns (task, kind, seq2seq)."""
+    from lampkit.recipe_args import check_args
+    from lampkit.tasks import is_licensed
+
+    task, kind, seq2seq = check_args(model_args, data_args, decoding_args, peft_args)
+    if task_args.train_mode not in TRAIN_MODES:
+        raise LampkitError(f"train_mode must be one of {', '.join(TRAIN_MODES)}, got {task_args.train_mode!r}",
+                           field="train_mode")
+    if task_args.train_mode == "profile_items" and task.pair is None:
+        raise LampkitError(f"{task.name} has no per-item training pairs", field="train_mode")
+    if hub_args.push_adapter and not hub_args.adapter_repo_id:
+        raise LampkitError("push_adapter needs adapter_repo_id", field="adapter_repo_id")
+    if hub_args.public and is_licensed(task):
+        print(f"sft_task: warning: {task.name} is licensed data; pushing its adapter public as asked", file=sys.stderr)
+    if Path(training_args.output_dir).is_file():
+        raise LampkitError("is a file, not a folder", file=training_args.output_dir, field="output_dir")
+    return task, kind, seq2seq
+
+
+def profile_item_examples(dataset, task, seed: int) -> list[dict]:
+    """Every training user's profile items as single prompt/completion pairs, each item once."""
+    from lampkit.prompts import user_training_pairs
+
+    user_col = task.user_column_in(dataset.column_names)
+    seen, out = set(), []
+    for row in dataset:
+        user = row[user_col] if user_col else row["id"]
+        for pair in user_training_pairs(row["profile"], task, style="peft", user_id=user, question_id=row["id"],
+                                        seed=seed):
+            key = (pair["prompt"], pair["completion"])
+            if key not in seen:
+                seen.add(key)
+                out.append({"prompt": pair["prompt"], "completion": pair["completion"]})
+    return out
+
+
+def causal_rows(examples: list[dict], chat: bool) -> list[dict]:
+    """TRL prompt/completion rows: conversational (chat template) or raw text (a space before the completion)."""
+    if chat:
+        return [{"prompt": [{"role": "user", "content": e["prompt"]}],
+                 "completion": [{"role": "assistant", "content": e["completion"]}]} for e in examples]
+    return [{"prompt": e["prompt"], "completion": e["completion"] if e["prompt"][-1:].isspace()
+             else " " + e["completion"]} for e in examples]
+
+
+def base_model_url(name: str) -> str:
+    """The Hub page of the base model: the upstream of the embedded model, a repo id's page, or "" (a folder)."""
+    from lampkit.modeling import EMBEDDED_MODEL
+
+    if name == EMBEDDED_MODEL:
+        return "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct"
+    return f"https://huggingface.co/{name}" if name.count("/") == 1 and not Path(name).exists() else ""
+
+
+def seq2seq_arguments(training_args):
+    """The same settings as ``Seq2SeqTrainingArguments`` (what ``Seq2SeqTrainer`` expects)."""
+    from transformers import Seq2SeqTrainingArguments
+
+    names = {f.name for f in fields(Seq2SeqTrainingArguments) if f.init}
+    return Seq2SeqTrainingArguments(**{n: getattr(training_args, n) for n in names if hasattr(training_args, n)})
+
+
+class StepTimer:
+    """A ``TrainerCallback`` summing wall time inside optimizer steps (for the training-overhead benchmark)."""
+
+    def __init__(self):
+        from transformers import TrainerCallback
+
+        timer = self
+
+        class _Callback(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                timer._start = time.perf_counter()
+
+            def on_step_end(self, args, state, control, **kwargs):
+                timer.seconds += time.perf_counter() - timer._start
+
+        self.seconds, self._start, self.callback = 0.0, 0.0, _Callback()
+
+
+def train(model, tokenizer, examples, seq2seq: bool, chat: bool, data_args, training_args, timer):
+    """Train ``model`` in place on ``examples`` (prompt/completion dicts); returns the trainer's train metrics."""
+    import datasets
+
+    if seq2seq:
+        from transformers import DataCollatorForSeq2Seq
+        from transformers import Seq2SeqTrainer
+
+        raw = datasets.Dataset.from_list(examples)
+        # LaMP's train_llm.py cuts source and target to the same max_length.
+        tokenized = raw.map(lambda b: tokenizer(b["prompt"], text_target=b["completion"],
+                                                max_length=data_args.prompt_max_length, truncation=True),
+                            batched=True, remove_columns=raw.column_names)
+        trainer = Seq2SeqTrainer(model=model, args=seq2seq_arguments(training_args), train_dataset=tokenized,
+                                 data_collator=DataCollatorForSeq2Seq(tokenizer, model=model),
+                                 processing_class=tokenizer, callbacks=[timer.callback])
+    else:
+        from trl import SFTTrainer
+
+        trainer = SFTTrainer(model=model, args=training_args, processing_class=tokenizer,
+                             train_dataset=datasets.Dataset.from_list(causal_rows(examples, chat)),
+                             callbacks=[timer.callback])
+    result = trainer.train()
+    return trainer, result.metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args = TrlParser(
+        PARSER_TYPES).parse_args_and_config(argv)
+    task, kind, seq2seq = check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args)
+
+    from lampkit.adapters.cards import render_card
+    from lampkit.adapters.checks import write_adapter_record
+    from lampkit.atomic import replace_dir
+    from lampkit.modeling import load_model
+    from lampkit.modeling import load_tokenizer
+    from lampkit.modeling.generation import generate
+    from lampkit.modeling.peft_methods import peft_config
+    from lampkit.modeling.peft_methods import wrap_model
+    from lampkit.predictions import run_record
+    from lampkit.predictions import write_predictions
+    from lampkit.prompts import to_prompt_completion
+    from lampkit.recipe_args import load_split
+    from lampkit.report import write_report
+    from lampkit.scoring.files import write_json
+    from lampkit.tasks import is_licensed
+
+    # 1. data and prompts (every data check runs here, before any model weights load)
+    tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.model_revision)
+    chat = False if seq2seq else (bool(tokenizer.chat_template) if model_args.use_chat_template is None
+                                  else model_args.use_chat_template)
+    prompt_settings = dict(style=data_args.style, ranking=data_args.ranking, k=data_args.k, tokenizer=tokenizer,
+                           max_length=data_args.prompt_max_length, profile_column=data_args.profile_column,
+                           num_proc=training_args.dataset_num_proc)
+    train_split = load_split(data_args, data_args.train_split, data_args.max_train_questions)
+    eval_split = load_split(data_args, data_args.eval_split, data_args.max_questions)
+    evaluation = to_prompt_completion(eval_split, task, **prompt_settings)
+    if task_args.train_mode == "questions":
+        examples = to_prompt_completion(train_split, task, **prompt_settings).select_columns(
+            ["prompt", "completion"]).to_list()
+    else:
+        examples = profile_item_examples(train_split, task, training_args.seed)
+    if not examples:
+        raise LampkitError("no training examples", field=data_args.train_split)
+
+    # 2. model, adapter, training, into a temporary sibling of output_dir
+    final = Path(training_args.output_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp.chmod(0o755)
+    training_args.output_dir = str(tmp / "trainer")
+    try:
+        model = load_model(model_args.model_name_or_path, model_args.model_revision, model_args.dtype)
+        config = peft_config(peft_args.peft_method, seq2seq=seq2seq, r=peft_args.lora_r, alpha=peft_args.lora_alpha,
+                             dropout=peft_args.lora_dropout, target_modules=peft_args.lora_target_modules,
+                             num_virtual_tokens=peft_args.num_virtual_tokens, use_rslora=peft_args.use_rslora)
+        model = wrap_model(model, config)
+        timer = StepTimer()
+        setup_seconds = time.perf_counter() - started
+        trainer, metrics = train(model, tokenizer, examples, seq2seq, chat, data_args, training_args, timer)
+        model = trainer.model
+
+        # 3. generation on the evaluation split, predictions, scores
+        decoding = decoding_args.decoding()
+        outputs = generate(model, tokenizer, evaluation["prompt"], decoding, chat=chat,
+                           batch_size=decoding_args.generation_batch_size, desc=f"generating ({task.name})")
+        ids = evaluation["id"]
+        user_col = task.user_column(kind)
+        adapter_dir = tmp / "adapter"
+        record = run_record(
+            task.name, outputs, evaluation["output"], config=data_args.dataset_config, split=data_args.eval_split,
+            split_kind=kind, model=model_args.model_name_or_path, adapter=hub_args.adapter_repo_id or str(final /
+                                                                                                       "adapter"),
+            decoding=decoding.as_dict(), ids=ids, users=evaluation[user_col] if user_col else None,
+            subset=f"first {data_args.max_questions}" if data_args.max_questions else None,
+            prompt={k: v for k, v in prompt_settings.items() if k not in ("tokenizer", "num_proc")},
+            extra={"dataset": data_args.dataset_name, "train_mode": task_args.train_mode,
+                   "peft_method": peft_args.peft_method, "chat_template": chat})
+        write_predictions(tmp / "predictions.json", task.name, ids, outputs)
+
+        # 4. the adapter (or full model), its record and card
+        save_started = time.perf_counter()
+        trainer.save_model(str(adapter_dir))
+        tokenizer.save_pretrained(adapter_dir)
+        adapter_bytes = sum(p.stat().st_size for p in adapter_dir.rglob("*.safetensors"))
+        figures = {"steps": trainer.state.global_step, "train_seconds": round(metrics["train_runtime"], 1),
+                   "adapter_bytes": adapter_bytes, "num_train_examples": len(examples)}
+        write_adapter_record(adapter_dir, model_args.model_name_or_path, config=data_args.dataset_config,
+                             peft_method=peft_args.peft_method, **figures)
+        record["training"] = figures
+        repo_id = hub_args.adapter_repo_id or f"local/{final.name}"
+        card = render_card(
+            "task_adapter", repo_id=repo_id, base_model=model_args.model_name_or_path, record=record,
+            tags=["lampkit", "lamp", task.name, peft_args.peft_method], licensed=is_licensed(task),
+            datasets=[data_args.dataset_name] if data_args.dataset_name.count("/") == 1 and not Path(
+                data_args.dataset_name).exists() else [],
+            peft_method=peft_args.peft_method, config=data_args.dataset_config, task_title=task.title,
+            split_kind=kind, dataset=data_args.dataset_name, style=data_args.style, k=data_args.k,
+            ranking=data_args.ranking, train_mode=task_args.train_mode,
+            peft_config_json=json.dumps(config.to_dict() if config else {"method": "full"}, indent=2,
+                                        sort_keys=True, default=str),
+            base_model_url=base_model_url(model_args.model_name_or_path),
+            base_model_load=model_args.model_name_or_path, auto_class="Seq2SeqLM" if seq2seq else "CausalLM",
+            **figures)
+        card.save(adapter_dir / "README.md")
+        shutil.rmtree(tmp / "trainer", ignore_errors=True)
+        write_json(tmp / "results.json", record)
+        write_report({"task adapter": record}, tmp)
+        replace_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    save_seconds = time.perf_counter() - save_started
+    in_steps = timer.seconds
+    total = time.perf_counter() - started
+    print(f"sft_task: {task.name} {kind}, {figures['steps']} steps on {len(examples)} examples; time in optimizer "
+          f"steps {in_steps:.1f} s, outside {total - in_steps:.1f} s (set-up {setup_seconds:.1f} s, save and card "
+          f"{save_seconds:.1f} s)")
+    scores = {k: record[k] for k in task.metric_keys if k in record}
+    print(f"sft_task: scores {json.dumps(scores)}")
+    print(f"sft_task: adapter {final / 'adapter'}; predictions {final / 'predictions.json'}; results "
+          f"{final / 'results.json'}; report {final / 'report.md'}")
+    if hub_args.push_adapter:
+        from lampkit.adapters.hub import push_adapter
+
+        url = push_adapter(final / "adapter", hub_args.adapter_repo_id, public=hub_args.public,
+                           licensed=is_licensed(task), revision=hub_args.adapter_revision)
+        print(f"sft_task: pushed to {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except LampkitError as err:
+        sys.exit(f"sft_task: error: {err}")
