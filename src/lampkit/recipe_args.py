@@ -1,0 +1,139 @@
+"""Argument dataclasses the recipes share, parsed by ``trl.TrlParser`` (``--config recipes/<x>.yaml`` plus
+command-line overrides of any field), and their checks, which run before any model, training or generation.
+
+Field names never clash with ``transformers.TrainingArguments`` / ``trl.SFTConfig`` (``prompt_max_length``, not
+``max_length``; ``adapter_repo_id``, not ``hub_model_id``), so one parser holds them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from .errors import LampkitError
+from .modeling.embedded import EMBEDDED_MODEL
+from .modeling.generation import Decoding
+
+TRAIN_MODES = ("questions", "profile_items")
+
+
+@dataclass
+class ModelArguments:
+    # model
+    model_name_or_path: str = field(default=EMBEDDED_MODEL, metadata={"help": "embedded name, folder or Hub repo"})
+    model_revision: str | None = None
+    dtype: str = field(default="float32", metadata={"help": "float32, bfloat16 or float16"})
+    use_chat_template: bool | None = field(
+        default=None, metadata={"help": "causal models: prompts as a chat turn (default: where the tokenizer has a "
+                                        "chat template); raw text when false"})
+
+
+@dataclass
+class DataArguments:
+    # data
+    dataset_name: str = field(default="out/lamp", metadata={"help": "a built dataset folder or Hub dataset repo"})
+    dataset_config: str = field(default="LaMP_3_time", metadata={"help": "a config such as LaMP_4_user"})
+    dataset_revision: str | None = None
+    train_split: str = "train"
+    eval_split: str = "validation"
+    ranking: str | None = field(default="ranking_bm25", metadata={"help": "ranking column or on-the-fly ranker"})
+    k: int = field(default=1, metadata={"help": "retrieved profile items per prompt; 0 = non-personalised"})
+    style: str = field(default="lamp", metadata={"help": "prompt style: lamp, longlamp, longlamp_llama, oppu"})
+    prompt_max_length: int = field(default=256, metadata={"help": "token budget of a prompt (LaMP: 256)"})
+    profile_column: str | None = field(default=None, metadata={"help": "PAG summary column (oppu style)"})
+    max_questions: int | None = field(default=None, metadata={"help": "evaluate on the first N questions only"})
+    max_train_questions: int | None = None
+
+
+@dataclass
+class PeftArguments:
+    # PEFT
+    peft_method: str = field(default="lora", metadata={"help": "lora, ia3, prompt_tuning, vera or full"})
+    lora_r: int = 8
+    lora_alpha: int = 8
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] | None = None
+    use_rslora: bool = False
+    num_virtual_tokens: int = 8
+
+
+@dataclass
+class DecodingArguments:
+    # decoding
+    max_new_tokens: int = 128
+    min_new_tokens: int = 0
+    num_beams: int = 1
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_k: int = 50
+    top_p: float = 1.0
+    generation_seed: int = 0
+    generation_batch_size: int = 16
+
+    def decoding(self) -> Decoding:
+        return Decoding(max_new_tokens=self.max_new_tokens, min_new_tokens=self.min_new_tokens,
+                        num_beams=self.num_beams, do_sample=self.do_sample, temperature=self.temperature,
+                        top_k=self.top_k, top_p=self.top_p, seed=self.generation_seed)
+
+
+@dataclass
+class AdapterHubArguments:
+    # adapter on the Hub
+    push_adapter: bool = False
+    adapter_repo_id: str | None = None
+    adapter_revision: str | None = None
+    public: bool = field(default=False, metadata={"help": "push public (licensed-data adapters stay private "
+                                                          "unless this is set)"})
+
+
+def _positive(value, name: str, *, zero: bool = False) -> None:
+    if value is not None and (not isinstance(value, int) or value < (0 if zero else 1)):
+        raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
+
+
+def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArguments | None = None,
+               peft: PeftArguments | None = None) -> tuple:
+    """Check the arguments without loading anything heavy; returns (task, split kind, seq2seq)."""
+    from .modeling import is_seq2seq
+    from .modeling.peft_methods import check_method
+    from .prompts.build import style_prompt
+    from .tasks import parse_config_name
+
+    try:
+        task, kind = parse_config_name(data.dataset_config)
+    except KeyError as err:
+        raise LampkitError(err.args[0], field="dataset_config") from None
+    _positive(data.k, "k", zero=True)
+    _positive(data.prompt_max_length, "prompt_max_length")
+    _positive(data.max_questions, "max_questions")
+    _positive(data.max_train_questions, "max_train_questions")
+    style_prompt(task, data.style)
+    if peft is not None:
+        check_method(peft.peft_method)
+    if decoding is not None:
+        _positive(decoding.max_new_tokens, "max_new_tokens")
+        _positive(decoding.num_beams, "num_beams")
+        _positive(decoding.generation_batch_size, "generation_batch_size")
+    seq2seq = is_seq2seq(model.model_name_or_path, model.model_revision)
+    if seq2seq and model.use_chat_template:
+        raise LampkitError("an encoder-decoder model takes raw text; use_chat_template is for causal models",
+                           field="use_chat_template")
+    return task, kind, seq2seq
+
+
+def load_split(data: DataArguments, split: str, limit: int | None = None):
+    """One split of the built dataset, its first ``limit`` rows where given; a LampkitError naming the field when
+    the dataset, config or split is not there."""
+    import datasets
+
+    try:
+        dataset = datasets.load_dataset(data.dataset_name, data.dataset_config, split=split,
+                                        revision=data.dataset_revision)
+    except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as err:
+        field_name = "dataset_config" if "config" in str(err).lower() or "BuilderConfig" in str(err) else (
+            "eval_split" if split == data.eval_split and "split" in str(err).lower() else "dataset_name")
+        raise LampkitError(f"cannot load {data.dataset_name} {data.dataset_config} {split}: "
+                           f"{str(err).splitlines()[0]}", field=field_name) from None
+    if limit is not None:
+        dataset = dataset.select(range(min(limit, len(dataset))))
+    return dataset

@@ -1,0 +1,66 @@
+"""A small report of a result record: the scores as Markdown and, where the split has users, a PNG of per-user
+scores (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .atomic import write_file
+from .tasks import get_task
+
+
+def _fmt(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def report_markdown(records: dict[str, dict]) -> str:
+    """One table row per named record (``{"zero-shot": record, "task adapter": record}``), metrics side by side."""
+    first = next(iter(records.values()))
+    keys = list(get_task(first["task"]).metric_keys)
+    lines = [f"# {first['config']} ({first['split']}, {first['num_questions']} questions)", "",
+             "| run | model | adapter | " + " | ".join(keys) + " |", "|---" * (3 + len(keys)) + "|"]
+    for name, rec in records.items():
+        lines.append(f"| {name} | {rec['model']} | {rec.get('adapter') or '-'} | "
+                     + " | ".join(_fmt(rec.get(k, "-")) for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_per_user(records: dict[str, dict], path: str | os.PathLike, metric: str | None = None) -> Path | None:
+    """A grouped bar chart of one metric per user (hashed ids as the records hold them), one bar per run; None
+    where no record has per-user scores."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = {name: rec["per_user"] for name, rec in records.items() if rec.get("per_user")}
+    if not runs:
+        return None
+    first = next(iter(records.values()))
+    metric = metric or get_task(first["task"]).metric_keys[0]
+    users = sorted({u for per_user in runs.values() for u in per_user})
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(users) * len(runs) + 2), 3.2))
+    width = 0.8 / len(runs)
+    for j, (name, per_user) in enumerate(runs.items()):
+        xs = [i + j * width for i in range(len(users))]
+        ax.bar(xs, [per_user.get(u, {}).get(metric, 0.0) for u in users], width, label=name)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(users))], [u[:10] for u in users], rotation=30,
+                  fontsize=7)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{first['config']} {first['split']}: {metric} per user")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    write_file(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    plt.close(fig)
+    return path
+
+
+def write_report(records: dict[str, dict], folder: str | os.PathLike) -> tuple[Path, Path | None]:
+    """``report.md`` and ``per_user.png`` (where there are users) in ``folder``."""
+    folder = Path(folder)
+    md = folder / "report.md"
+    text = report_markdown(records)
+    write_file(md, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return md, plot_per_user(records, folder / "per_user.png")
