@@ -1,0 +1,69 @@
+"""The one-user-at-a-time reference: plain PEFT and ``torch.optim`` on one user, with the batched path's
+conventions (init after ``torch.manual_seed(user_seed)``, the user's seeded example order, transformers' linear
+warm-up schedule, ``clip_grad_norm_``, completion-only loss). The equivalence tests and the benchmark's sequential
+side run it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import torch
+
+from ..users import user_seed
+from .data import collate
+from .data import completion_loss
+from .data import tokenize_pairs
+from .data import user_batches
+from .settings import TrainSettings
+
+
+def peft_config(settings: TrainSettings, base_model: str | None = None):
+    from peft import IA3Config
+    from peft import LoraConfig
+
+    if settings.method == "lora":
+        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
+                          target_modules=list(settings.target_modules), base_model_name_or_path=base_model)
+    return IA3Config(target_modules=list(settings.target_modules), task_type="CAUSAL_LM",
+                     feedforward_modules=list(settings.feedforward_modules), base_model_name_or_path=base_model)
+
+
+def train_user_reference(model, tokenizer, user_id: str, pairs: Sequence[dict],
+                         settings: TrainSettings | None = None) -> dict:
+    """Train one fresh PEFT adapter for ``user_id`` on ``model`` (left unchanged: the adapter is unloaded after);
+    returns {"state": PEFT state dict, "losses": per step, "seconds": wall time}."""
+    from peft import get_peft_model
+    from peft import get_peft_model_state_dict
+
+    settings = settings or TrainSettings()
+    start = time.perf_counter()
+    seed = user_seed(settings.seed, user_id)
+    rows = tokenize_pairs(tokenizer, pairs, settings.max_length, user_id)
+    torch.manual_seed(seed)
+    peft_model = get_peft_model(model, peft_config(settings))
+    trainable = [p for p in peft_model.parameters() if p.requires_grad]
+    if settings.optimizer == "adamw":
+        opt = torch.optim.AdamW(trainable, lr=settings.learning_rate, betas=settings.adam_betas,
+                                eps=settings.adam_epsilon, weight_decay=settings.weight_decay, foreach=False)
+    else:
+        opt = torch.optim.SGD(trainable, lr=settings.learning_rate, foreach=False)
+    batches = user_batches(seed, len(rows), settings.epochs, settings.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: settings.lr_factor(step, len(batches)))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    causal_lm = peft_model.base_model.model
+    causal_lm.train()
+    losses = []
+    for picked in batches:
+        batch = collate([rows[i] for i in picked], pad)
+        opt.zero_grad()
+        loss = completion_loss(causal_lm, batch, torch.zeros(len(picked), dtype=torch.long), 1)[0]
+        loss.backward()
+        if settings.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(trainable, settings.max_grad_norm)
+        opt.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+    state = {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}
+    peft_model.unload()
+    return {"state": state, "losses": losses, "seconds": time.perf_counter() - start}

@@ -1,0 +1,55 @@
+"""The training settings shared by the batched path and the one-user-at-a-time reference."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+METHODS = ("lora", "ia3")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How every user's adapter is trained. ``batch_size`` is per user (one optimizer step of a user sees that many
+    of its own examples); ``max_rows`` bounds the rows of one batched step (users × their rows)."""
+
+    method: str = "lora"
+    seed: int = 0
+    r: int = 8
+    lora_alpha: int = 8
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    feedforward_modules: tuple[str, ...] = ()
+    epochs: int = 2
+    batch_size: int = 4
+    optimizer: str = "adamw"
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_epsilon: float = 1e-8
+    warmup_ratio: float = 0.0
+    max_grad_norm: float | None = 0.3
+    max_length: int = 512
+    max_rows: int = 64
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method {self.method!r}: known {', '.join(METHODS)}")
+        if self.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"optimizer {self.optimizer!r}: known adamw, sgd")
+        if self.max_rows < self.batch_size:
+            raise ValueError(f"max_rows ({self.max_rows}) is below the per-user batch_size ({self.batch_size})")
+
+    def steps(self, n_examples: int) -> int:
+        """Optimizer steps of a user with ``n_examples`` (the last batch of an epoch may be short)."""
+        return self.epochs * math.ceil(n_examples / self.batch_size)
+
+    def warmup_steps(self, total: int) -> int:
+        """Warm-up steps as transformers' ``TrainingArguments.get_warmup_steps`` counts them."""
+        return math.ceil(total * self.warmup_ratio)
+
+    def lr_factor(self, step: int, total: int) -> float:
+        """transformers' ``get_linear_schedule_with_warmup`` factor for the ``step``-th update (from 0)."""
+        warmup = self.warmup_steps(total)
+        if step < warmup:
+            return step / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
