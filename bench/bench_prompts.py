@@ -56,6 +56,9 @@ def sentence(rng: random.Random, n: int) -> str:
 
 
 def make_rows(n: int, seed: int = 0) -> list[dict]:
+    from lampkit.tasks import get_task
+
+    question = get_task("LaMP_4").input_template
     rng = random.Random(seed)
     rows = []
     for i in range(n):
@@ -65,7 +68,7 @@ def make_rows(n: int, seed: int = 0) -> list[dict]:
                    for j in range(size)]
         ranking = list(range(size))
         rng.shuffle(ranking)
-        rows.append({"id": str(i), "input": "Generate a headline for the following article: " + sentence(rng, 60),
+        rows.append({"id": str(i), "input": question.format(text=sentence(rng, 60)),
                      "output": sentence(rng, 8), "profile": profile, "ranking_bm25": ranking})
     return rows
 
