@@ -18,10 +18,10 @@ def report_markdown(records: dict[str, dict]) -> str:
     """One table row per named record (``{"zero-shot": record, "task adapter": record}``), metrics side by side."""
     first = next(iter(records.values()))
     keys = list(get_task(first["task"]).metric_keys)
-    lines = [f"# {first['config']} ({first['split']}, {first['num_questions']} questions)", "",
-             "| run | model | adapter | " + " | ".join(keys) + " |", "|---" * (3 + len(keys)) + "|"]
+    lines = [f"# {first['task']}: {first['config']} {first['split']}", "",
+             "| run | model | adapter | questions | " + " | ".join(keys) + " |", "|---" * (4 + len(keys)) + "|"]
     for name, rec in records.items():
-        lines.append(f"| {name} | {rec['model']} | {rec.get('adapter') or '-'} | "
+        lines.append(f"| {name} | {rec['model']} | {rec.get('adapter') or '-'} | {rec['num_questions']} | "
                      + " | ".join(_fmt(rec.get(k, "-")) for k in keys) + " |")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,115 @@
+"""recipes/sft_task.py on tiny models: causal (SFTTrainer) and seq2seq (Seq2SeqTrainer) train and generate; every
+PEFT method trains a step; the profile-items mode; config file + override as TRL parses it; bad input refused
+before any training, leaving no output folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from recipe_helpers import CONFIG
+from recipe_helpers import TRAINER
+from recipe_helpers import build_sample
+from recipe_helpers import leftovers
+from recipe_helpers import recipe
+from trl import TrlParser
+
+from lampkit.errors import LampkitError
+
+sft_task = recipe("sft_task")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return build_sample(tmp_path_factory.mktemp("sft_data") / "lamp")
+
+
+def train(data: Path, model: str, out: Path, *extra: str) -> int:
+    return sft_task(["--dataset_name", str(data), "--dataset_config", CONFIG, "--model_name_or_path", model,
+                     "--output_dir", str(out), "--max_steps", "1", "--max_new_tokens", "2", "--max_questions", "3",
+                     *TRAINER, *extra])
+
+
+def test_causal_model_trains_generates_scores_and_writes_a_card(data, tiny_llama, tmp_path):
+    out = tmp_path / "causal"
+    assert train(data, tiny_llama, out, "--max_steps", "2") == 0
+    assert not leftovers(tmp_path)
+    predictions = json.loads((out / "predictions.json").read_text())
+    assert predictions["task"] == "LaMP_3" and len(predictions["golds"]) == 3
+    assert set(predictions["golds"][0]) == {"id", "output"}
+    record = json.loads((out / "results.json").read_text())
+    assert {"MAE", "RMSE", "task", "split", "subset", "num_questions", "model", "adapter", "decoding",
+            "scorer_version"} <= set(record)
+    assert record["split_kind"] == "time" and record["num_questions"] == 3 and record["subset"] == "first 3"
+    assert record["per_user"] and record["training"]["steps"] == 2 and record["chat_template"] is True
+    assert record["decoding"]["max_new_tokens"] == 2 and record["prompt"]["k"] == 1
+    adapter = out / "adapter"
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert config["peft_type"] == "LORA" and set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj"}
+    card = (adapter / "README.md").read_text()
+    assert "model-index" in card and "MAE" in card and "LaMP_3_time" in card and "hf_" not in card
+    assert (out / "report.md").is_file() and (out / "per_user.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_seq2seq_model_trains_with_seq2seq_trainer_and_generates(data, tiny_t5, tmp_path):
+    out = tmp_path / "t5"
+    assert train(data, tiny_t5, out) == 0
+    record = json.loads((out / "results.json").read_text())
+    assert record["chat_template"] is False and record["training"]["steps"] == 1
+    assert json.loads((out / "adapter" / "adapter_config.json").read_text())["task_type"] == "SEQ_2_SEQ_LM"
+    assert len(json.loads((out / "predictions.json").read_text())["golds"]) == 3
+
+
+@pytest.mark.parametrize("method,peft_type", [("ia3", "IA3"), ("prompt_tuning", "PROMPT_TUNING"),
+                                              ("vera", "VERA")])
+def test_each_peft_method_trains_one_step(data, tiny_llama, tmp_path, method, peft_type):
+    out = tmp_path / method
+    assert train(data, tiny_llama, out, "--peft_method", method, "--k", "0") == 0
+    assert json.loads((out / "adapter" / "adapter_config.json").read_text())["peft_type"] == peft_type
+    record = json.loads((out / "results.json").read_text())
+    assert record["training"]["steps"] == 1 and record["prompt"]["k"] == 0 and record["peft_method"] == method
+
+
+def test_raw_text_and_profile_items_mode(data, tiny_llama, tmp_path):
+    out = tmp_path / "items"
+    assert train(data, tiny_llama, out, "--train_mode", "profile_items", "--use_chat_template", "false") == 0
+    record = json.loads((out / "results.json").read_text())
+    assert record["train_mode"] == "profile_items" and record["chat_template"] is False
+    # every distinct profile item of the 11 training questions' 3 users, far more than the 11 questions
+    assert record["training"]["num_train_examples"] > 11
+
+
+def test_config_file_plus_override_parses_as_trl(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("dataset_config: LaMP_4_user\nk: 2\npeft_method: ia3\noutput_dir: x\nuse_cpu: true\n"
+                      "bf16: false\nlearning_rate: 1.0e-4\nlora_target_modules: [q_proj, v_proj]\n")
+    parsed = TrlParser(sft_task.__globals__["PARSER_TYPES"]).parse_args_and_config(
+        ["--config", str(config), "--k", "5", "--max-questions", "7"])
+    model, data_args, peft, decoding, hub, task, training = parsed
+    assert (data_args.dataset_config, data_args.k, data_args.max_questions) == ("LaMP_4_user", 5, 7)
+    assert peft.peft_method == "ia3" and peft.lora_target_modules == ["q_proj", "v_proj"]
+    assert training.learning_rate == 1e-4 and training.use_cpu and training.output_dir == "x"
+    assert model.model_name_or_path == "lampkit/smollm2-135m-instruct" and task.train_mode == "questions"
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--dataset_config", "LaMP_9_user"], "dataset_config"),
+    (["--ranking", "ranking_contriever"], "ranking_contriever"),
+    (["--k", "-1"], "k"),
+    (["--peft_method", "dora"], "peft_method"),
+    (["--train_mode", "users"], "train_mode"),
+    (["--push_adapter", "true"], "adapter_repo_id"),
+])
+def test_bad_input_fails_before_training_with_one_line(data, tiny_llama, tmp_path, args, field):
+    out = tmp_path / "bad"
+    with pytest.raises(LampkitError) as err:
+        train(data, tiny_llama, out, *args)
+    assert f"field '{field}'" in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_seq2seq_model_with_a_causal_only_option_is_refused(data, tiny_t5, tmp_path):
+    with pytest.raises(LampkitError, match="field 'use_chat_template'"):
+        train(data, tiny_t5, tmp_path / "bad", "--use_chat_template", "true")
+    assert not (tmp_path / "bad").exists()
