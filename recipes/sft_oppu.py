@@ -21,7 +21,7 @@ from trl import TrlParser
 
 from lampkit.errors import LampkitError
 
-MODES = ("sequential",)
+MODES = ("sequential", "batched")
 
 
 @dataclass
@@ -50,7 +50,9 @@ class OppuArguments:
     k: int = field(default=0, metadata={"help": "OPPU pairs: BM25 top-k of the user's earlier items"})
     max_length: int = 2048
     # trainer
-    mode: str = field(default="sequential", metadata={"help": "sequential: one user after another"})
+    mode: str = field(default="sequential", metadata={"help": "sequential: one user after another; batched: many "
+                                                              "users per step (lampkit.multiuser)"})
+    batched_max_rows: int = field(default=64, metadata={"help": "mode batched: rows per step (users × batch)"})
     learning_rate: float = 1e-4
     num_train_epochs: int = 2
     per_device_train_batch_size: int = 16
@@ -130,8 +132,15 @@ def run(args: OppuArguments) -> list[dict]:
                                    question_id=user.question_id, seed=args.seed, k=args.k)
 
     with state.split_between_processes(users) as mine:
-        done = train_users(mine, pairs_of, store, trainer, record=record, card=render_user_card,
-                           process_index=state.process_index if state.num_processes > 1 else None)
+        if args.mode == "batched":
+            from lampkit.multiuser.oppu import train_users_batched
+
+            done = train_users_batched(mine, pairs_of, store, model, tokenizer, settings, record=record,
+                                       card=render_user_card, max_rows=args.batched_max_rows,
+                                       base_model=args.model_name_or_path)
+        else:
+            done = train_users(mine, pairs_of, store, trainer, record=record, card=render_user_card,
+                               process_index=state.process_index if state.num_processes > 1 else None)
         if args.push_to_hub:
             from lampkit.oppu.hub import push_user_adapter
 

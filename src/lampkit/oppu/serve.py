@@ -1,0 +1,112 @@
+"""Personalised generation: each question gets its user's adapter (a local folder, or pulled from the Hub), users
+without one fall back to the model alone (the task model), and questions of many users share batches."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from ..errors import LampkitError
+from ..users import user_hash
+from .pool import BASE
+from .pool import AdapterPool
+from .store import check_adapter
+from .store import read_record
+
+log = logging.getLogger("lampkit.oppu")
+
+
+@dataclass
+class Resolved:
+    """Per user: the adapter folder to use, or None with the reason (the row is served by the model alone)."""
+
+    folders: dict[str, Path] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def record(self, salt: str) -> dict:
+        """What the result record says about it (users by salted hash)."""
+        return {"users_with_adapter": len(self.folders), "users_on_task_model": len(self.missing),
+                "fallback": {user_hash(u, salt): why for u, why in sorted(self.missing.items())}}
+
+
+def resolve_local(users: Sequence[str], root: str | os.PathLike, *, salt: str, task: str,
+                  base_model: str | None = None) -> Resolved:
+    """Adapters in ``root/<user hash>/``. A folder made for another task (or base) is an error; an incomplete
+    one (a crashed write) is never loaded: the user falls back, with one warning line."""
+    root = Path(root)
+    if not root.is_dir():
+        raise LampkitError("no such adapters folder", file=root, field="user_adapters")
+    out = Resolved()
+    for user in dict.fromkeys(map(str, users)):
+        folder = root / user_hash(user, salt)
+        _place(out, user, folder, task, base_model)
+    return out
+
+
+def _place(out: Resolved, user: str, folder: Path, task: str, base_model: str | None) -> None:
+    if not folder.is_dir():
+        out.missing[user] = "no adapter"
+    elif read_record(folder) is None:
+        log.warning("%s: incomplete adapter (a crashed write?); not loaded, the user gets the task model", folder)
+        out.missing[user] = "incomplete adapter"
+    else:
+        check_adapter(folder, task=task, base_model=base_model)
+        out.folders[user] = folder
+
+
+def resolve_hub(users: Sequence[str], *, org: str, prefix: str, salt: str, task: str, layout: str = "repo",
+                base_model: str | None = None, token: str | None = None) -> Resolved:
+    """Adapters pulled from the Hub (``lampkit.oppu.hub`` layouts); a user without repo (or folder) falls back."""
+    from .hub import pull_user_adapter
+
+    out = Resolved()
+    for user in dict.fromkeys(map(str, users)):
+        folder = pull_user_adapter(user_hash(user, salt), org=org, prefix=prefix, layout=layout, token=token)
+        if folder is None:
+            out.missing[user] = "no adapter on the Hub"
+        else:
+            _place(out, user, folder, task, base_model)
+    return out
+
+
+def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Sequence[str], resolved: Resolved,
+                          decoding, *, salt: str, batch_size: int = 8, chat: bool | None = None,
+                          max_input_length: int | None = None, max_adapters: int = 64,
+                          max_bytes: int | None = None, pool: AdapterPool | None = None,
+                          progress: bool = True) -> tuple[list[str], list[str]]:
+    """Generate every prompt with its user's adapter; returns the outputs and, per row, the adapter used (the
+    user hash) or ``"__base__"`` (the model alone). Rows are taken in chunks of at most ``max_adapters`` users, so
+    the pool's bound holds; inside a chunk the rows of all users are batched together."""
+    from tqdm.auto import tqdm
+
+    if len(users) != len(prompts):
+        raise ValueError(f"{len(users)} users for {len(prompts)} prompts")
+    pool = pool or AdapterPool(model, max_adapters=max_adapters, max_bytes=max_bytes)
+    names = [user_hash(str(u), salt) if str(u) in resolved.folders else BASE for u in users]
+    folders = {user_hash(u, salt): f for u, f in resolved.folders.items()}
+    outputs: list[str | None] = [None] * len(prompts)
+    chunks: list[list[int]] = [[]]
+    seen: set[str] = set()
+    for name in dict.fromkeys(n for n in names if n != BASE):
+        if len(seen) == pool.max_adapters:
+            chunks.append([])
+            seen = set()
+        seen.add(name)
+        chunks[-1] += [i for i, n in enumerate(names) if n == name]
+    chunks[-1] += [i for i, n in enumerate(names) if n == BASE]
+    bar = tqdm(total=len(prompts), desc="personalised generation", unit="prompt", disable=not progress)
+    for rows in chunks:
+        if not rows:
+            continue
+        pool.ensure({names[i]: folders[names[i]] for i in rows if names[i] != BASE})
+        got = pool.generate(tokenizer, [prompts[i] for i in rows], [names[i] for i in rows], decoding,
+                            batch_size=batch_size, chat=chat, max_input_length=max_input_length)
+        for i, text in zip(rows, got):
+            outputs[i] = text
+        bar.update(len(rows))
+    bar.close()
+    return outputs, names

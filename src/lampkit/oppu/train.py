@@ -1,0 +1,262 @@
+"""The sequential per-user trainer: the base loaded once, one PEFT model, a fresh adapter per user trained by a
+light optimizer loop (AdamW, linear schedule with warmup, gradient clipping, epochs, loss on the completion only;
+the exact conventions are in :mod:`lampkit.oppu`), written atomically, then deleted before the next user.
+
+A new ``Trainer`` and ``get_peft_model`` per user, as the originals did, costs more than the training itself on
+small profiles (``bench/bench_oppu_overhead.py``); the loop here keeps the work outside optimizer steps small.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from ..errors import LampkitError
+from ..users import user_seed
+from .store import WEIGHTS_NAME
+from .store import AdapterStore
+
+log = logging.getLogger("lampkit.oppu")
+
+#: PEFT methods by config name; ``lora`` is the default (OPPU and LaMP used LoRA).
+METHODS = ("lora", "ia3", "vera", "prompt_tuning")
+
+
+@dataclass
+class TrainSettings:
+    """How each user's adapter is made and trained. Defaults: OPPU's per-user LoRA (``TamSiuhin/OPPU:OPPU.py``:
+    r 8, alpha 8, dropout 0.05, q/v, lr 1e-4, 2 epochs, batch 16, warmup 0.1, weight decay 0.01, max_grad_norm
+    0.3)."""
+
+    method: str = "lora"
+    r: int = 8
+    lora_alpha: int = 8
+    lora_dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+    feedforward_modules: list[str] = field(default_factory=list)
+    num_virtual_tokens: int = 8
+    learning_rate: float = 1e-4
+    num_train_epochs: int = 2
+    batch_size: int = 16
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float = 0.3
+    max_length: int = 2048
+    seed: int = 0
+    chat: bool | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def peft_config(settings: TrainSettings, seq2seq: bool = False):
+    """The PEFT config of one user's adapter, by ``settings.method``."""
+    from peft import IA3Config
+    from peft import LoraConfig
+    from peft import PromptTuningConfig
+    from peft import TaskType
+    from peft import VeraConfig
+
+    task_type = TaskType.SEQ_2_SEQ_LM if seq2seq else TaskType.CAUSAL_LM
+    targets = list(settings.target_modules)
+    if settings.method == "lora":
+        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                          target_modules=targets, bias="none", task_type=task_type)
+    if settings.method == "ia3":
+        ff = list(settings.feedforward_modules)
+        return IA3Config(target_modules=targets + [m for m in ff if m not in targets], feedforward_modules=ff,
+                         task_type=task_type)
+    if settings.method == "vera":
+        return VeraConfig(r=settings.r, target_modules=targets, vera_dropout=settings.lora_dropout,
+                          task_type=task_type)
+    if settings.method == "prompt_tuning":
+        return PromptTuningConfig(num_virtual_tokens=settings.num_virtual_tokens, task_type=task_type)
+    raise LampkitError(f"unknown PEFT method {settings.method!r}; choose from {', '.join(METHODS)}",
+                       field="peft_method")
+
+
+def encode_pairs(tokenizer, pairs: Sequence[dict], max_length: int, chat: bool | None = None,
+                 seq2seq: bool = False) -> list[tuple[list[int], list[int]]]:
+    """``(input_ids, labels)`` per pair. Causal: the formatted prompt then the completion and EOS, labels -100 over
+    the prompt, the prompt cut from the left to fit ``max_length``. Encoder-decoder: the prompt (cut from the
+    right) and the completion's ids as labels."""
+    from ..modeling.generation import format_prompts
+
+    prompts = [p["prompt"] for p in pairs]
+    completions = [p["completion"] for p in pairs]
+    if seq2seq:
+        inputs = tokenizer(prompts, truncation=True, max_length=max_length).input_ids
+        labels = tokenizer(completions, truncation=True, max_length=max_length).input_ids
+        return list(zip(inputs, labels))
+    prompt_ids = tokenizer(format_prompts(tokenizer, prompts, chat), add_special_tokens=False).input_ids
+    completion_ids = tokenizer(completions, add_special_tokens=False).input_ids
+    out = []
+    for p, c in zip(prompt_ids, completion_ids):
+        c = (c + [tokenizer.eos_token_id])[:max_length]
+        p = p[max(len(p) - (max_length - len(c)), 0):]
+        out.append((p + c, [-100] * len(p) + c))
+    return out
+
+
+def _collate(examples, pad_id: int, seq2seq: bool):
+    import torch
+
+    width = max(len(ids) for ids, _ in examples)
+    if seq2seq:
+        label_width = max(len(lab) for _, lab in examples)
+        input_ids = torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples])
+        mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples])
+        labels = torch.tensor([lab + [-100] * (label_width - len(lab)) for _, lab in examples])
+        return dict(input_ids=input_ids, attention_mask=mask, labels=labels)
+    input_ids = torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples])
+    mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples])
+    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in examples])
+    return dict(input_ids=input_ids, attention_mask=mask, labels=labels)
+
+
+def load_start_model(model_name_or_path: str, task_adapter: str | None = None, *, dtype: str = "float32",
+                     revision: str | None = None):
+    """The model each user's adapter starts from: the base, or the base with ``task_adapter`` merged into it
+    (OPPU). A task adapter made for another base is refused before anything is loaded."""
+    from ..adapters.checks import check_adapter_base
+    from ..modeling import load_model
+
+    if task_adapter is not None:
+        check_adapter_base(task_adapter, model_name_or_path)
+    model = load_model(model_name_or_path, revision=revision, dtype=dtype)
+    if task_adapter is None:
+        return model
+    from peft import PeftModel
+
+    merged = PeftModel.from_pretrained(model, task_adapter, is_trainable=False).merge_and_unload()
+    if hasattr(merged, "peft_config"):  # left by the merge; a later get_peft_model would warn about it
+        del merged.peft_config
+    return merged
+
+
+@dataclass
+class UserResult:
+    user: str
+    steps: int
+    loss: float
+    seconds: float
+    step_seconds: float
+
+
+class UserTrainer:
+    """One PEFT model over ``model`` (loaded once); :meth:`train` adds a fresh adapter for one user, trains it,
+    and :meth:`save` writes it; the previous user's adapter is deleted when the next one is added."""
+
+    def __init__(self, model, tokenizer, settings: TrainSettings, *, gradient_checkpointing: bool = False):
+        self.model, self.tokenizer, self.settings = model, tokenizer, settings
+        self.seq2seq = bool(getattr(model.config, "is_encoder_decoder", False))
+        self.config = peft_config(settings, self.seq2seq)
+        self.peft = None
+        self.current: str | None = None
+        if gradient_checkpointing:
+            model.gradient_checkpointing_enable()
+            model.enable_input_require_grads()
+
+    def _fresh_adapter(self, name: str, seed: int) -> None:
+        import torch
+        from peft import get_peft_model
+
+        torch.manual_seed(seed)
+        if self.peft is None:
+            self.peft = get_peft_model(self.model, self.config, adapter_name=name)
+        else:
+            self.peft.add_adapter(name, self.config)
+            self.peft.set_adapter(name)
+            self.peft.delete_adapter(self.current)
+        self.current = name
+
+    def train(self, user_id: str, pairs: Sequence[dict]) -> UserResult:
+        import torch
+        from transformers import get_linear_schedule_with_warmup
+
+        started = time.perf_counter()
+        s = self.settings
+        seed = user_seed(s.seed, user_id)
+        name = "u" + format(seed, "x")
+        self._fresh_adapter(name, seed)
+        examples = encode_pairs(self.tokenizer, pairs, s.max_length, s.chat, self.seq2seq)
+        rng = random.Random(seed)
+        per_epoch = math.ceil(len(examples) / s.batch_size)
+        total = per_epoch * s.num_train_epochs
+        params = [p for p in self.peft.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=s.learning_rate, weight_decay=s.weight_decay)
+        schedule = get_linear_schedule_with_warmup(optimizer, math.ceil(s.warmup_ratio * total), total)
+        self.peft.train()
+        losses, step_seconds, device = [], 0.0, self.peft.device
+        for _ in range(s.num_train_epochs):
+            order = list(range(len(examples)))
+            rng.shuffle(order)
+            for start in range(0, len(order), s.batch_size):
+                batch = _collate([examples[i] for i in order[start:start + s.batch_size]],
+                                 self.tokenizer.pad_token_id, self.seq2seq)
+                t0 = time.perf_counter()
+                loss = self.peft(**{k: v.to(device) for k, v in batch.items()}).loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, s.max_grad_norm)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+                losses.append(loss.item())
+                step_seconds += time.perf_counter() - t0
+        self.peft.eval()
+        tail = losses[-per_epoch:] if losses else [float("nan")]
+        return UserResult(user_id, total, sum(tail) / len(tail), time.perf_counter() - started, step_seconds)
+
+    def save(self, folder: Path) -> None:
+        """Write the current user's adapter (PEFT's own format, loadable with ``PeftModel.from_pretrained``)."""
+        from peft import get_peft_model_state_dict
+        from safetensors.torch import save_file
+
+        state = get_peft_model_state_dict(self.peft, adapter_name=self.current)
+        save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(folder / WEIGHTS_NAME),
+                  metadata={"format": "pt"})
+        self.peft.peft_config[self.current].save_pretrained(str(folder))
+
+
+def train_users(users, pairs_of: Callable, store: AdapterStore, trainer: UserTrainer, *, record: dict,
+                card: Callable[[str, dict], str] | None = None, progress: bool = True,
+                process_index: int | None = None) -> list[dict]:
+    """Train, save and record every user of ``users`` (this process's share) not already complete in ``store``;
+    returns the records of the users trained here. ``pairs_of(user)`` gives a user's training pairs; ``record``
+    is merged into every user's record; ``card(user_hash, record)`` gives the README.md text."""
+    from tqdm.auto import tqdm
+
+    done = []
+    tag = "" if process_index is None else f"[process {process_index}] "
+    bar = tqdm(users, desc=f"{tag}users", unit="user", disable=not progress)
+    for user in bar:
+        name = store.name(user.user_id)
+        if not store.needs_training(user.user_id):
+            log.info("%suser %s: complete, skipped", tag, name)
+            continue
+        pairs = pairs_of(user)
+        if not pairs:
+            log.warning("%suser %s: no profile items, no adapter (served by the start model)", tag, name)
+            continue
+        result = trainer.train(user.user_id, pairs)
+        tmp = store.temp_folder(user.user_id)
+        trainer.save(tmp)
+        rec = dict(record, steps=result.steps, loss=round(result.loss, 6), seconds=round(result.seconds, 3),
+                   pairs=len(pairs))
+        if card is not None:
+            (tmp / "README.md").write_text(card(name, rec), encoding="utf-8")
+        final = store.commit(user.user_id, tmp, rec)
+        rec = json.loads((final / "oppu.json").read_text(encoding="utf-8"))
+        done.append(rec)
+        log.info("%suser %s: %d pairs, %d steps, loss %.4f, %.2fs, %d bytes", tag, name, len(pairs), rec["steps"],
+                 rec["loss"], rec["seconds"], rec["bytes"])
+    return done

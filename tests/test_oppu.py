@@ -1,0 +1,226 @@
+"""One PEFT Per User on the planted-preference sample: train (recipe) -> push (local Hub) -> pull -> mixed batch.
+
+Each planted user gives one fixed score whatever the review says (``samples/make_planted_sample.py``), so the task
+model alone cannot know it and the user's own adapter can. The proof: per-user adapters beat the task model by a
+clear margin, and shifting every user onto a neighbour's adapter loses that margin.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+
+from lampkit.errors import LampkitError
+from lampkit.modeling import load_tokenizer
+from lampkit.modeling.generation import Decoding
+from lampkit.modeling.generation import generate
+from lampkit.oppu import AdapterStore
+from lampkit.oppu import select_users
+from lampkit.oppu import user_rows
+from lampkit.oppu.serve import personalised_generate
+from lampkit.oppu.serve import resolve_hub
+from lampkit.oppu.serve import resolve_local
+from lampkit.oppu.store import RECORD_NAME
+from lampkit.oppu.store import check_adapter
+from lampkit.oppu.train import TrainSettings
+from lampkit.oppu.train import UserTrainer
+from lampkit.oppu.train import load_start_model
+from lampkit.prompts import rag_prompt
+from lampkit.scoring import score
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMPKIT = Path(sys.executable).with_name("lampkit")
+CONFIG = "LaMP_3_time"
+SALT = "test-salt"
+DECODING = Decoding(max_new_tokens=3)
+#: Fast, deterministic settings for the tiny model (no dropout, high learning rate).
+FAST = dict(learning_rate=3e-2, lora_dropout=0.0, max_grad_norm=1.0, weight_decay=0.0)
+USER_ARGS = ["--learning_rate", "3e-2", "--lora_dropout", "0", "--max_grad_norm", "1", "--weight_decay", "0",
+             "--num_train_epochs", "10", "--per_device_train_batch_size", "4"]
+
+_spec = importlib.util.spec_from_file_location("sft_oppu", ROOT / "recipes" / "sft_oppu.py")
+sft_oppu = importlib.util.module_from_spec(_spec)
+sys.modules["sft_oppu"] = sft_oppu
+_spec.loader.exec_module(sft_oppu)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: the tiny model trains faster so on a shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def planted(one_thread, tmp_path_factory) -> dict:
+    """The planted sample built, a tiny Llama whose tokenizer knows its words, and a task adapter trained on every
+    train question (the task data alone)."""
+    work = tmp_path_factory.mktemp("oppu")
+    subprocess.run([str(LAMPKIT), "build", "lamp", "--config", CONFIG, "--data-dir", str(ROOT / "samples" / "planted"),
+                    "--out", str(work / "data")], check=True, capture_output=True)
+    splits = datasets.load_dataset(str(work / "data"), CONFIG)
+    from lampkit.modeling.tiny import build_tiny_model
+
+    texts = [r["input"] for r in splits["train"]] + [i["text"] for i in splits["test"][0]["profile"]]
+    model = build_tiny_model(work / "tiny", "llama", texts=texts)
+    tokenizer = load_tokenizer(model)
+    pairs = [{"prompt": rag_prompt(r, "LaMP_3", ranking=None, k=0, style="oppu"), "completion": " " + r["output"]}
+             for r in splits["train"]]
+    trainer = UserTrainer(load_start_model(model), tokenizer, TrainSettings(num_train_epochs=20, batch_size=8, **FAST))
+    trainer.train("task", pairs)
+    (work / "task").mkdir()
+    trainer.save(work / "task")
+    return dict(work=work, data=str(work / "data"), splits=splits, model=model, tokenizer=tokenizer,
+                task_adapter=str(work / "task"))
+
+
+def recipe(planted, out: Path, *extra: str) -> int:
+    return sft_oppu.main(["--model_name_or_path", planted["model"], "--task_adapter", planted["task_adapter"],
+                          "--dataset_name", planted["data"], "--dataset_config", CONFIG, "--split", "validation",
+                          "--output_dir", str(out), "--user_salt", SALT, *USER_ARGS, *extra])
+
+
+def questions(planted):
+    rows = planted["splits"]["validation"]
+    prompts = [rag_prompt(r, "LaMP_3", ranking=None, k=0, style="oppu") for r in rows]
+    return prompts, [r["user_id"] for r in rows], [r["output"] for r in rows]
+
+
+def test_per_user_adapters_beat_the_task_model_through_push_and_pull(planted, hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", hub.token)
+    out = planted["work"] / "proof"
+    assert recipe(planted, out, "--push_to_hub", "true", "--hub_org", "lampkit-tester", "--hub_prefix", "planted") == 0
+    prompts, users, golds = questions(planted)
+    model, tokenizer = load_start_model(planted["model"], planted["task_adapter"]), planted["tokenizer"]
+
+    resolved = resolve_hub(users, org="lampkit-tester", prefix="planted", salt=SALT, task="LaMP_3")
+    assert len(resolved.folders) == 8 and not resolved.missing
+    mine, names = personalised_generate(model, tokenizer, prompts, users, resolved, DECODING, salt=SALT,
+                                        progress=False)
+    alone = generate(model, tokenizer, prompts, DECODING, progress=False)
+    order = list(dict.fromkeys(users))
+    neighbour = {u: order[(i + 1) % len(order)] for i, u in enumerate(order)}
+    resolved.folders = {u: resolved.folders[neighbour[u]] for u in resolved.folders}
+    swapped, _ = personalised_generate(model, tokenizer, prompts, users, resolved, DECODING, salt=SALT,
+                                       progress=False)
+
+    own, task, other = (score("LaMP_3", o, golds)["MAE"] for o in (mine, alone, swapped))
+    assert own <= 0.5, (own, mine)
+    assert task - own >= 1.5, (task, own, alone)
+    assert other - own >= 1.5, (other, own, swapped)
+    assert len(set(names)) == 8  # one adapter per user, all in one mixed batch run
+
+    from huggingface_hub import HfApi
+
+    from lampkit.users import user_hash
+
+    api = HfApi(token=hub.token)
+    for user in order:
+        repo = f"lampkit-tester/planted-{user_hash(user, SALT)}"
+        assert api.repo_info(repo, repo_type="model").private
+        card = Path(api.hf_hub_download(repo, "README.md")).read_text()
+        assert user_hash(user, SALT) in card and user not in card and "I bought this" not in card
+
+
+def test_rerun_skips_complete_users_and_retrains_half_written(planted, caplog):
+    out = planted["work"] / "resume"
+    some = ["--users", *list(dict.fromkeys(questions(planted)[1]))[:3]]
+    assert recipe(planted, out, *some) == 0
+    store = AdapterStore(out, SALT)
+    done = sorted(p for p in out.iterdir() if not p.name.startswith("."))
+    assert len(done) == 3
+    first = {p.name: (p / "adapter_model.safetensors").read_bytes() for p in done}
+    mtimes = {p.name: (p / RECORD_NAME).stat().st_mtime_ns for p in done}
+    crashed = out / f".{done[0].name}.tmp-crash"
+    crashed.mkdir()
+    (crashed / "adapter_model.safetensors").write_bytes(b"half")
+    (done[1] / "adapter_model.safetensors").write_bytes(b"short")
+    with caplog.at_level(logging.WARNING, logger="lampkit.oppu"):
+        assert recipe(planted, out, *some) == 0
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("half-written adapter" in m and done[0].name in m for m in lines)
+    assert any("incomplete adapter" in m and done[1].name in m for m in lines)
+    assert not crashed.exists()
+    assert (done[0] / RECORD_NAME).stat().st_mtime_ns == mtimes[done[0].name]  # complete: untouched
+    assert (done[2] / RECORD_NAME).stat().st_mtime_ns == mtimes[done[2].name]
+    retrained = (done[1] / "adapter_model.safetensors").read_bytes()
+    assert retrained == first[done[1].name]  # same seed per user: the same adapter as the uninterrupted run
+    assert all(store.record(u) is not None for u in some[1:])
+
+
+def test_bad_input_one_line_each(planted, tmp_path, tiny_llama, capsys):
+    assert recipe(planted, tmp_path / "a", "--users", "no-such-user", "710000") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown user(s): 'no-such-user'" in err and "field 'users'" in err
+    assert not (tmp_path / "a").exists()
+
+    other = UserTrainer(load_start_model(tiny_llama), load_tokenizer(tiny_llama), TrainSettings(**FAST))
+    other.train("x", [{"prompt": "a", "completion": " b"}])
+    (tmp_path / "foreign").mkdir()
+    other.save(tmp_path / "foreign")
+    cfg = json.loads((tmp_path / "foreign" / "adapter_config.json").read_text())
+    cfg["base_model_name_or_path"] = tiny_llama
+    (tmp_path / "foreign" / "adapter_config.json").write_text(json.dumps(cfg))
+    assert sft_oppu.main(["--model_name_or_path", planted["model"], "--task_adapter", str(tmp_path / "foreign"),
+                          "--dataset_name", planted["data"], "--output_dir", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "adapter was trained on" in err and "model_name_or_path" in err
+
+    users = questions(planted)[1]
+    store = planted["work"] / "resume"
+    if not store.exists():
+        assert recipe(planted, store, "--users", users[0]) == 0
+    folder = AdapterStore(store, SALT).folder(users[0])
+    record = json.loads((folder / RECORD_NAME).read_text())
+    with pytest.raises(LampkitError, match="trained for LaMP_3, not LaMP_2.*field 'task'"):
+        check_adapter(folder, task="LaMP_2")
+    with pytest.raises(LampkitError, match="trained for LaMP_3, not LaMP_2"):
+        resolve_local(users, store, salt=SALT, task="LaMP_2")
+    assert json.loads((folder / RECORD_NAME).read_text()) == record
+
+
+def test_half_written_adapter_is_never_served_and_lru_pool_gives_the_same_rows(planted, caplog):
+    out = planted["work"] / "pool"
+    users4 = list(dict.fromkeys(questions(planted)[1]))[:4]
+    assert recipe(planted, out, "--users", *users4) == 0
+    prompts, users, golds = questions(planted)
+    keep = [i for i, u in enumerate(users) if u in users4]
+    prompts, users = [prompts[i] for i in keep], [users[i] for i in keep]
+    model, tokenizer = load_start_model(planted["model"], planted["task_adapter"]), planted["tokenizer"]
+    resolved = resolve_local(users, out, salt=SALT, task="LaMP_3")
+    wide, _ = personalised_generate(model, tokenizer, prompts, users, resolved, DECODING, salt=SALT, progress=False)
+    from lampkit.oppu.pool import AdapterPool
+
+    pool = AdapterPool(load_start_model(planted["model"], planted["task_adapter"]), max_adapters=2)
+    narrow, _ = personalised_generate(pool.base, tokenizer, prompts, users, resolved, DECODING, salt=SALT,
+                                      pool=pool, progress=False)
+    assert narrow == wide and pool.evictions >= 2 and len(pool.loaded) <= 2
+
+    crashed = AdapterStore(out, SALT).folder(users4[0])
+    (crashed / RECORD_NAME).unlink()
+    with caplog.at_level(logging.WARNING, logger="lampkit.oppu"):
+        resolved = resolve_local(users, out, salt=SALT, task="LaMP_3")
+    assert resolved.missing == {users4[0]: "incomplete adapter"}
+    assert any("not loaded" in r.getMessage() for r in caplog.records)
+    assert resolved.record(SALT)["users_on_task_model"] == 1
+
+
+def test_user_selection(planted):
+    users = user_rows(planted["splits"]["validation"], "LaMP_3")
+    assert len(users) == 8 and all(len(u.questions) == 2 for u in users.values())
+    assert [u.user_id for u in select_users(users, top=2)] == list(users)[:2]
+    one_each = user_rows(planted["splits"]["validation"].remove_columns("user_id"), "LaMP_3")
+    assert len(one_each) == 16  # user split: each question its own user
+    with pytest.raises(LampkitError, match="unknown user"):
+        select_users(users, names=["nobody"])
