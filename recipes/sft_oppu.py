@@ -38,7 +38,6 @@ class OppuArguments:
     lora_alpha: int = 8
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
-    feedforward_modules: list[str] = field(default_factory=list)
     num_virtual_tokens: int = 8
     # data
     dataset_name: str = field(default="out/planted", metadata={"help": "a built folder or Hub dataset repo"})
@@ -75,7 +74,6 @@ def settings_of(args: OppuArguments):
 
     return TrainSettings(method=args.peft_method, r=args.lora_r, lora_alpha=args.lora_alpha,
                          lora_dropout=args.lora_dropout, target_modules=list(args.lora_target_modules),
-                         feedforward_modules=list(args.feedforward_modules),
                          num_virtual_tokens=args.num_virtual_tokens, learning_rate=args.learning_rate,
                          num_train_epochs=args.num_train_epochs, batch_size=args.per_device_train_batch_size,
                          warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,

@@ -42,7 +42,6 @@ class TrainSettings:
     lora_alpha: int = 8
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
-    feedforward_modules: list[str] = field(default_factory=list)
     num_virtual_tokens: int = 8
     learning_rate: float = 1e-4
     num_train_epochs: int = 2
@@ -59,29 +58,17 @@ class TrainSettings:
 
 
 def peft_config(settings: TrainSettings, seq2seq: bool = False):
-    """The PEFT config of one user's adapter, by ``settings.method``."""
-    from peft import IA3Config
-    from peft import LoraConfig
-    from peft import PromptTuningConfig
-    from peft import TaskType
-    from peft import VeraConfig
+    """The PEFT config of one user's adapter (``lampkit.modeling.peft_methods``); IA3 takes PEFT's default
+    targets for the architecture, LoRA and VeRA ``target_modules``."""
+    from ..modeling.peft_methods import peft_config as method_config
 
-    task_type = TaskType.SEQ_2_SEQ_LM if seq2seq else TaskType.CAUSAL_LM
-    targets = list(settings.target_modules)
-    if settings.method == "lora":
-        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-                          target_modules=targets, bias="none", task_type=task_type)
-    if settings.method == "ia3":
-        ff = list(settings.feedforward_modules)
-        return IA3Config(target_modules=targets + [m for m in ff if m not in targets], feedforward_modules=ff,
-                         task_type=task_type)
-    if settings.method == "vera":
-        return VeraConfig(r=settings.r, target_modules=targets, vera_dropout=settings.lora_dropout,
-                          task_type=task_type)
-    if settings.method == "prompt_tuning":
-        return PromptTuningConfig(num_virtual_tokens=settings.num_virtual_tokens, task_type=task_type)
-    raise LampkitError(f"unknown PEFT method {settings.method!r}; choose from {', '.join(METHODS)}",
-                       field="peft_method")
+    if settings.method not in METHODS:
+        raise LampkitError(f"unknown per-user PEFT method {settings.method!r}; choose from {', '.join(METHODS)}",
+                           field="peft_method")
+    targets = None if settings.method == "ia3" else settings.target_modules
+    return method_config(settings.method, seq2seq=seq2seq, r=settings.r, alpha=settings.lora_alpha,
+                         dropout=settings.lora_dropout, target_modules=targets,
+                         num_virtual_tokens=settings.num_virtual_tokens)
 
 
 def encode_pairs(tokenizer, pairs: Sequence[dict], max_length: int, chat: bool | None = None,

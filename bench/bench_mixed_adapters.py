@@ -1,0 +1,97 @@
+"""Mixed-adapter generation on the embedded SmolLM2-135M (CPU): 32 users x 2 questions, every user with their own
+LoRA (r 8, q/v, random non-zero weights so that users differ). lampkit.oppu's way: adapters loaded once into one
+PEFT model, the rows of all users batched together with per-row ``adapter_names``. The originals' way
+(``LaMP-Benchmark/LaMP:PEFT/evaluate_llm.py``, ``TamSiuhin/OPPU:OPPU.py``): per user, load the adapter, generate
+their questions one at a time, unload, next user. Greedy decoding in both; outputs compared row by row.
+Target: >= 4x throughput.
+
+    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_adapters(model, tokenizer, users: list[str], root: Path) -> None:
+    import torch
+
+    from lampkit.oppu import AdapterStore
+    from lampkit.oppu.train import TrainSettings
+    from lampkit.oppu.train import UserTrainer
+
+    store = AdapterStore(root, "bench")
+    trainer = UserTrainer(model, tokenizer, TrainSettings())
+    for i, user in enumerate(users):
+        trainer._fresh_adapter(f"u{i}", i)
+        with torch.no_grad():
+            for name, p in trainer.peft.named_parameters():
+                if "lora_B" in name:
+                    p.normal_(0, 0.02)
+        tmp = store.temp_folder(user)
+        trainer.save(tmp)
+        store.commit(user, tmp, dict(task="LaMP_3", base_model="embedded", method="lora", steps=0, loss=0.0,
+                                     seconds=0.0))
+    trainer.peft.unload()
+
+
+def main() -> None:
+    import torch
+    from peft import PeftModel
+
+    from lampkit.modeling import EMBEDDED_MODEL
+    from lampkit.modeling import load_model
+    from lampkit.modeling import load_tokenizer
+    from lampkit.modeling.generation import Decoding
+    from lampkit.modeling.generation import generate
+    from lampkit.oppu.serve import personalised_generate
+    from lampkit.oppu.serve import resolve_local
+
+    logging.disable(logging.WARNING)
+    n_users = int(sys.argv[1]) if len(sys.argv) > 1 else 32
+    decoding = Decoding(max_new_tokens=int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    questions = []
+    for split in ("train", "dev", "test"):
+        questions += json.loads((ROOT / f"samples/planted/time/LaMP_3/{split}/{split}_questions.json").read_text())
+    texts = [q["input"] for q in questions] + [i["text"] for i in questions[-1]["profile"]]
+    users = [f"user{u}" for u in range(n_users)]
+    rows = [(u, texts[(2 * k + j) % len(texts)]) for k, u in enumerate(users) for j in range(2)]
+    prompts, row_users = [p for _, p in rows], [u for u, _ in rows]
+    tokenizer = load_tokenizer(EMBEDDED_MODEL)
+    with tempfile.TemporaryDirectory() as tmp:
+        make_adapters(load_model(EMBEDDED_MODEL), tokenizer, users, Path(tmp))
+        resolved = resolve_local(row_users, tmp, salt="bench", task="LaMP_3")
+
+        base = load_model(EMBEDDED_MODEL)
+        started = time.perf_counter()
+        mixed, _ = personalised_generate(base, tokenizer, prompts, row_users, resolved, decoding, salt="bench",
+                                         batch_size=16, progress=False)
+        ours = time.perf_counter() - started
+
+        base = load_model(EMBEDDED_MODEL)
+        started = time.perf_counter()
+        one_by_one = []
+        for user in users:
+            model = PeftModel.from_pretrained(base, str(resolved.folders[user]))
+            one_by_one += generate(model, tokenizer, [p for u, p in rows if u == user], decoding, batch_size=1,
+                                   progress=False)
+            base = model.unload()
+        theirs = time.perf_counter() - started
+    same = sum(a == b for a, b in zip(mixed, one_by_one))
+    print(f"{n_users} users x 2 questions, SmolLM2-135M, greedy, {decoding.max_new_tokens} new tokens, "
+          f"{torch.get_num_threads()} threads")
+    print(f"lampkit.oppu mixed batches (batch 16): {ours:.2f} s, {len(rows) / ours:.2f} questions/s")
+    print(f"originals' way (load, generate one by one, unload): {theirs:.2f} s, {len(rows) / theirs:.2f} questions/s")
+    print(f"speed-up {theirs / ours:.2f}x (target >= 4x: {'met' if theirs / ours >= 4 else 'MISSED'}); "
+          f"rows identical: {same}/{len(rows)}")
+
+
+if __name__ == "__main__":
+    main()

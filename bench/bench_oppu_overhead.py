@@ -1,0 +1,120 @@
+"""OPPU over 50 users on the tiny model: the share of time outside optimizer steps (forward, backward, clipping,
+AdamW and schedule steps) in lampkit.oppu's sequential trainer (one PEFT model, a fresh adapter per user, atomic
+save and record), printed beside the originals' way: a new ``get_peft_model`` wrap and a new Transformers
+``Trainer`` per user, saved with ``save_pretrained`` and unwrapped with ``unload`` (``TamSiuhin/OPPU:OPPU.py``,
+``LaMP-Benchmark/LaMP:PEFT/train_peft.py``). Same pairs, settings and steps per user in both. Target: < 20 %.
+
+    .venv/bin/python bench/bench_oppu_overhead.py [USERS]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def user_pairs(n_users: int) -> dict[str, list[dict]]:
+    from lampkit.prompts import user_training_pairs
+
+    questions = json.loads((ROOT / "samples/planted/time/LaMP_3/test/test_questions.json").read_text())
+    items = [item for q in questions[::2] for item in q["profile"]]
+    rng = random.Random(0)
+    return {f"user{u}": user_training_pairs(rng.sample(items, 12), "LaMP_3", style="oppu", user_id=f"user{u}",
+                                            question_id=str(u)) for u in range(n_users)}
+
+
+def ours(model_dir: str, pairs: dict, settings) -> tuple[float, float]:
+    from lampkit.modeling import load_tokenizer
+    from lampkit.oppu import AdapterStore
+    from lampkit.oppu import UserData
+    from lampkit.oppu.train import UserTrainer
+    from lampkit.oppu.train import load_start_model
+    from lampkit.oppu.train import train_users
+
+    started = time.perf_counter()
+    trainer = UserTrainer(load_start_model(model_dir), load_tokenizer(model_dir), settings)
+    step_seconds = 0.0
+    original = trainer.train
+
+    def timed(user_id, user_pairs):
+        nonlocal step_seconds
+        result = original(user_id, user_pairs)
+        step_seconds += result.step_seconds
+        return result
+
+    trainer.train = timed
+    with tempfile.TemporaryDirectory() as tmp:
+        users = [UserData(u, u, []) for u in pairs]
+        train_users(users, lambda u: pairs[u.user_id], AdapterStore(tmp, "bench"), trainer,
+                    record=dict(task="LaMP_3", base_model=model_dir, method="lora"), progress=False)
+    return time.perf_counter() - started, step_seconds
+
+
+def originals(model_dir: str, pairs: dict, settings) -> float:
+    import torch
+    from peft import get_peft_model
+    from transformers import DataCollatorForSeq2Seq
+    from transformers import Trainer
+    from transformers import TrainingArguments
+
+    from lampkit.modeling import load_tokenizer
+    from lampkit.oppu.train import encode_pairs
+    from lampkit.oppu.train import load_start_model
+    from lampkit.oppu.train import peft_config
+    from lampkit.users import user_seed
+
+    started = time.perf_counter()
+    tokenizer = load_tokenizer(model_dir)
+    tokenizer.padding_side = "right"
+    base = load_start_model(model_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        for user, user_pairs in pairs.items():
+            torch.manual_seed(user_seed(settings.seed, user))
+            model = get_peft_model(base, peft_config(settings))
+            data = [dict(input_ids=i, labels=lab) for i, lab in encode_pairs(tokenizer, user_pairs,
+                                                                              settings.max_length)]
+            args = TrainingArguments(output_dir=f"{tmp}/{user}", per_device_train_batch_size=settings.batch_size,
+                                     num_train_epochs=settings.num_train_epochs, learning_rate=settings.learning_rate,
+                                     weight_decay=settings.weight_decay, warmup_ratio=settings.warmup_ratio,
+                                     max_grad_norm=settings.max_grad_norm, lr_scheduler_type="linear",
+                                     use_cpu=True, report_to=[], save_strategy="no", logging_strategy="no",
+                                     disable_tqdm=True, seed=user_seed(settings.seed, user))
+            Trainer(model=model, args=args, train_dataset=data,
+                    data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True)).train()
+            model.save_pretrained(f"{tmp}/{user}/adapter")
+            base = model.unload()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    import torch
+
+    from lampkit.modeling.tiny import build_tiny_model
+    from lampkit.oppu.train import TrainSettings
+
+    logging.disable(logging.WARNING)
+    torch.set_num_threads(1)
+    n_users = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    pairs = user_pairs(n_users)
+    settings = TrainSettings(learning_rate=1e-3, num_train_epochs=2, batch_size=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = [p["prompt"] for ps in pairs.values() for p in ps]
+        model_dir = build_tiny_model(tmp, "llama", texts=texts[:200])
+        total, steps = ours(model_dir, pairs, settings)
+        theirs = originals(model_dir, pairs, settings)
+    share = (total - steps) / total
+    print(f"{n_users} users, {sum(len(p) for p in pairs.values())} pairs, 2 epochs, batch 4, tiny Llama, 1 thread")
+    print(f"lampkit.oppu: {total:.2f} s total, {steps:.2f} s in optimizer steps, outside {share:.1%} "
+          f"(target < 20%: {'met' if share < 0.2 else 'MISSED'})")
+    print(f"originals' way (Trainer + get_peft_model per user): {theirs:.2f} s total; ratio {theirs / total:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
