@@ -37,7 +37,8 @@ def main() -> None:
     from lampkit.build import BuildOptions
     from lampkit.build import build
     from lampkit.modeling import EMBEDDED_MODEL
-    from lampkit.modeling.generation import Decoding
+    from lampkit.recipe_args import DecodingArguments
+    from lampkit.recipe_args import ModelArguments
     from lampkit.ropg.feedback import item_prompt
     from lampkit.ropg.feedback import load_questions
     from lampkit.ropg.feedback import load_reader
@@ -49,8 +50,8 @@ def main() -> None:
         data = build("lamp", [args.config], work / "lamp",
                      BuildOptions(data_dir=str(ROOT / "samples" / "lamp"), rankers=["bm25"], cache_dir=work / "cache"))
         split, task = load_questions(str(data), args.config, "train", args.questions)
-        decoding = Decoding(max_new_tokens=args.max_new_tokens)
-        reader = load_reader(EMBEDDED_MODEL, decoding, max_length=args.prompt_max_length, batch_size=args.batch_size)
+        decoding = DecodingArguments(max_new_tokens=args.max_new_tokens, generation_batch_size=args.batch_size)
+        reader = load_reader(ModelArguments(EMBEDDED_MODEL), decoding, max_length=args.prompt_max_length)
         pairs = [(row, i) for row in split for i in row["ranking_bm25"][:args.items]]
 
         single = replace(reader, batch_size=1)
@@ -71,7 +72,7 @@ def main() -> None:
     outputs = [r["output"] for r in records]
     differ = [i for i, (a, b) in enumerate(zip(one_by_one, outputs)) if a != b]
     print(json.dumps({
-        "prompts": len(pairs), "config": args.config, "reader": EMBEDDED_MODEL, "decoding": decoding.as_dict(),
+        "prompts": len(pairs), "config": args.config, "reader": EMBEDDED_MODEL, "decoding": reader.decoding.as_dict(),
         "prompt_max_length": args.prompt_max_length, "batch_size": args.batch_size,
         "one_prompt_per_call_s": round(baseline, 2), "batched_s": round(batched, 2),
         "ratio": round(baseline / batched, 2), "same_outputs": not differ and len(outputs) == len(one_by_one),

@@ -16,8 +16,8 @@ from dataclasses import field
 from trl import TrlParser
 
 from lampkit.errors import LampkitError
-from lampkit.modeling import EMBEDDED_MODEL
-from lampkit.modeling.generation import Decoding
+from lampkit.recipe_args import DecodingArguments
+from lampkit.recipe_args import ModelArguments
 
 
 @dataclass
@@ -31,10 +31,7 @@ class ScoreItemsArguments:
     ranking: str = field(default="ranking_bm25", metadata={"help": "ranking column giving the items' order"})
     num_items: int = field(default=20, metadata={"help": "score the first N items of each question"})
     utility_metric: str | None = field(default=None, metadata={"help": "default: accuracy, MAE→reward, rouge-1"})
-    # reader
-    model_name_or_path: str = EMBEDDED_MODEL
     prompt_max_length: int = 512
-    batch_size: int = 8
     # run
     use_cpu: bool = field(default=False, metadata={"help": "CPU processes even where there is a GPU"})
     work_dir: str | None = field(default=None, metadata={"help": "resume folder (default: <output_dir>.work)"})
@@ -44,7 +41,8 @@ class ScoreItemsArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, decoding = TrlParser((ScoreItemsArguments, Decoding)).parse_args_and_config(argv)
+    parser = TrlParser((ScoreItemsArguments, ModelArguments, DecodingArguments))
+    args, model_args, decoding_args = parser.parse_args_and_config(argv)
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
@@ -58,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     split, task = load_questions(args.dataset_name, args.dataset_config, args.split, args.max_questions)
     check_items(split, args.ranking, args.num_items, args.dataset_name)
     metric = utility_metric(task.name, args.utility_metric)
-    reader = load_reader(args.model_name_or_path, decoding, max_length=args.prompt_max_length,
-                         batch_size=args.batch_size)
+    reader = load_reader(model_args, decoding_args, max_length=args.prompt_max_length)
     records, _ = score_items(split, task, reader, ranking=args.ranking, num_items=args.num_items,
                              work_dir=args.work_dir or f"{args.output_dir}.work", metric=metric)
     if records is None:  # not the main process

@@ -16,8 +16,8 @@ from dataclasses import field
 from trl import TrlParser
 
 from lampkit.errors import LampkitError
-from lampkit.modeling import EMBEDDED_MODEL
-from lampkit.modeling.generation import Decoding
+from lampkit.recipe_args import DecodingArguments
+from lampkit.recipe_args import ModelArguments
 
 
 @dataclass
@@ -33,10 +33,7 @@ class ScoreRetrieversArguments:
     k: int = field(default=4, metadata={"help": "profile items per prompt"})
     use_date: bool = field(default=False, metadata={"help": "documents of model folders get ' date: {date}'"})
     utility_metric: str | None = None
-    # reader
-    model_name_or_path: str = EMBEDDED_MODEL
     prompt_max_length: int = 256
-    batch_size: int = 8
     # run
     use_cpu: bool = field(default=False, metadata={"help": "CPU processes even where there is a GPU"})
     work_dir: str | None = field(default=None, metadata={"help": "resume folder (default: <output_dir>.work)"})
@@ -46,7 +43,8 @@ class ScoreRetrieversArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, decoding = TrlParser((ScoreRetrieversArguments, Decoding)).parse_args_and_config(argv)
+    parser = TrlParser((ScoreRetrieversArguments, ModelArguments, DecodingArguments))
+    args, model_args, decoding_args = parser.parse_args_and_config(argv)
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
@@ -62,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     split, task = load_questions(args.dataset_name, args.dataset_config, args.split, args.max_questions)
     split, pool = resolve_pool(split, task, args.pool, use_date=args.use_date, data_source=args.dataset_name)
     metric = utility_metric(task.name, args.utility_metric)
-    reader = load_reader(args.model_name_or_path, decoding, max_length=args.prompt_max_length,
-                         batch_size=args.batch_size)
+    reader = load_reader(model_args, decoding_args, max_length=args.prompt_max_length)
     records, _ = score_pool(split, task, reader, pool, k=args.k, work_dir=args.work_dir or f"{args.output_dir}.work",
                             metric=metric)
     if records is None:

@@ -45,13 +45,15 @@ class RspgArguments:
 
 def main(argv: list[str] | None = None) -> int:
     (args,) = TrlParser((RspgArguments,)).parse_args_and_config(argv)
+    from lampkit.predictions import run_record
+    from lampkit.predictions import write_predictions
     from lampkit.ropg.folders import read_pool
     from lampkit.ropg.selector import MODES
     from lampkit.ropg.selector import Selector
     from lampkit.ropg.selector import pool_questions
-    from lampkit.scoring import result_record
     from lampkit.scoring import score
     from lampkit.scoring.files import write_json
+    from lampkit.tasks import parse_config_name
 
     if args.mode not in MODES:
         raise LampkitError(f"mode must be pre or post, got {args.mode!r}", field="mode")
@@ -78,20 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     selector.save(out / "selector")
     chosen = selector.select(evaluate)
     predictions = [q.outputs[c] for q, c in zip(evaluate, chosen)]
-    ids = [q.id for q in evaluate]
-    write_json(out / "predictions.json", {"task": task, "golds": [{"id": i, "output": p}
-                                                                   for i, p in zip(ids, predictions)]})
-    golds = [q.gold for q in evaluate]
-    record = {"method": "RSPG", "mode": args.mode, "config": train_meta["config"],
-              "pool": eval_meta["pool"], "selected": {name: n for name, n in
-                                                      Counter(pool[c] for c in chosen).most_common()},
-              "selector": settings, "final_loss": losses[-1] if losses else None, "reader": eval_meta["reader"],
-              "decoding": eval_meta["decoding"], "k": eval_meta["k"]}
-    if all(g not in ("", None) for g in golds):
-        record = {**result_record(task, score(task, predictions, golds), num_questions=len(ids),
-                                  split=eval_meta["split"]), **record}
-        record["per_retriever"] = {name: score(task, [q.outputs[i] for q in evaluate], golds)
-                                   for i, name in enumerate(pool)}
+    ids, golds = [q.id for q in evaluate], [q.gold for q in evaluate]
+    write_predictions(out / "predictions.json", task, ids, predictions)
+    scored = all(g not in ("", None) for g in golds)
+    extra = {"method": "RSPG", "mode": args.mode, "pool": eval_meta["pool"],
+             "selected": dict(Counter(pool[c] for c in chosen).most_common()), "selector": settings,
+             "final_loss": losses[-1] if losses else None,
+             "per_retriever": {name: score(task, [q.outputs[i] for q in evaluate], golds)
+                               for i, name in enumerate(pool)} if scored else None}
+    record = run_record(task, predictions, golds, config=eval_meta["config"], split=eval_meta["split"],
+                        split_kind=parse_config_name(eval_meta["config"])[1], model=eval_meta["reader"],
+                        adapter=None, decoding=eval_meta["decoding"], ids=ids, extra=extra,
+                        prompt={"k": eval_meta["k"], "prompt_max_length": eval_meta["prompt_max_length"]})
     write_json(out / "results.json", record)
     print(f"RSPG-{args.mode} over {', '.join(pool)}: predictions and results in {out}")
     if args.push_to_hub:

@@ -88,7 +88,8 @@ def items(work, data, tiny_llama) -> Path:
     out = work / "items"
     assert recipe("score_profile_items")(
         ["--dataset_name", str(data), "--dataset_config", CONFIG, "--output_dir", str(out), "--ranking",
-         "ranking_bm25", "--num_items", "4", "--model_name_or_path", tiny_llama, "--batch_size", "8", *DECODING]) == 0
+         "ranking_bm25", "--num_items", "4", "--model_name_or_path", tiny_llama, "--generation_batch_size", "8",
+         *DECODING]) == 0
     return out
 
 
@@ -164,13 +165,15 @@ def test_full_loop_to_rspg_predictions_scored_by_lamp_eval(work, data, items, re
 
 
 def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama):
-    from lampkit.modeling.generation import Decoding
+    from lampkit.recipe_args import DecodingArguments
+    from lampkit.recipe_args import ModelArguments
     from lampkit.ropg.feedback import load_questions
     from lampkit.ropg.feedback import load_reader
     from lampkit.ropg.feedback import score_items
 
     split, task = load_questions(str(data), CONFIG, "train")
-    reader = load_reader(tiny_llama, Decoding(max_new_tokens=3), max_length=512, batch_size=3)
+    reader = load_reader(ModelArguments(tiny_llama), DecodingArguments(max_new_tokens=3, generation_batch_size=3),
+                         max_length=512)
 
     def stop(count):
         raise KeyboardInterrupt

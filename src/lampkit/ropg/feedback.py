@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 
 import datasets
@@ -33,17 +32,18 @@ class Reader:
     decoding: object
     max_length: int = 512
     batch_size: int = 8
-    settings: dict = field(default_factory=dict)
+    chat: bool | None = None
+    revision: str | None = None
 
     def generate(self, prompts: list[str]) -> list[str]:
         from ..modeling.generation import generate
 
         return generate(self.model, self.tokenizer, prompts, self.decoding, batch_size=self.batch_size,
-                        progress=False)
+                        chat=self.chat, progress=False)
 
     def metadata(self) -> dict:
-        return {"reader": self.name, "decoding": self.decoding.as_dict(), "prompt_max_length": self.max_length,
-                **self.settings}
+        return {"reader": self.name, "reader_revision": self.revision, "use_chat_template": self.chat,
+                "decoding": self.decoding.as_dict(), "prompt_max_length": self.max_length}
 
 
 def item_prompt(row: dict, profile_index: int, task: Task, reader: Reader) -> str:
@@ -136,9 +136,12 @@ def load_questions(dataset_name: str, config: str, split: str, max_questions: in
     return rows, task
 
 
-def load_reader(model_name_or_path: str, decoding, *, max_length: int, batch_size: int) -> Reader:
+def load_reader(model_args, decoding_args, *, max_length: int) -> Reader:
+    """The reader of ``lampkit.recipe_args.ModelArguments`` and ``DecodingArguments``."""
     from ..modeling import load_model
     from ..modeling import load_tokenizer
 
-    return Reader(load_model(model_name_or_path), load_tokenizer(model_name_or_path), model_name_or_path, decoding,
-                  max_length=max_length, batch_size=batch_size)
+    name, revision = model_args.model_name_or_path, model_args.model_revision
+    return Reader(load_model(name, revision, model_args.dtype), load_tokenizer(name, revision), name,
+                  decoding_args.decoding(), max_length=max_length, batch_size=decoding_args.generation_batch_size,
+                  chat=model_args.use_chat_template, revision=revision)
