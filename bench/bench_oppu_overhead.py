@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import sys
 import tempfile
@@ -80,9 +81,11 @@ def originals(model_dir: str, pairs: dict, settings) -> float:
             model = get_peft_model(base, peft_config(settings))
             data = [dict(input_ids=i, labels=lab) for i, lab in encode_pairs(tokenizer, user_pairs,
                                                                               settings.max_length)]
+            total = math.ceil(len(data) / settings.batch_size) * settings.num_train_epochs
+            warmup = math.ceil(settings.warmup_ratio * total)
             args = TrainingArguments(output_dir=f"{tmp}/{user}", per_device_train_batch_size=settings.batch_size,
                                      num_train_epochs=settings.num_train_epochs, learning_rate=settings.learning_rate,
-                                     weight_decay=settings.weight_decay, warmup_ratio=settings.warmup_ratio,
+                                     weight_decay=settings.weight_decay, warmup_steps=warmup,
                                      max_grad_norm=settings.max_grad_norm, lr_scheduler_type="linear",
                                      use_cpu=True, report_to=[], save_strategy="no", logging_strategy="no",
                                      disable_tqdm=True, seed=user_seed(settings.seed, user))

@@ -39,6 +39,10 @@ class GenerateArguments:
     adapter_revision: str | None = None
     run_name: str | None = field(default=None, metadata={"help": "this run's name in the report"})
     compare: list[str] | None = field(default=None, metadata={"help": "results.json files shown beside this run"})
+    user_adapters: str | None = field(default=None, metadata={"help": "per-user adapters (lampkit.oppu): a "
+                                      "sft_oppu output folder or hub:<org>/<prefix>; --adapter is the task adapter"})
+    user_salt: str = field(default="lampkit", metadata={"help": "the user_salt the per-user adapters were made with"})
+    user_hub_layout: str = "repo"
     progress: bool = True
 
 
@@ -120,13 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     from lampkit.atomic import replace_dir
     from lampkit.modeling.generation import generate
 
-    model = load_generator(model_args, adapter)
     chat = False if seq2seq else model_args.use_chat_template
     # 3. generate
     decoding = decoding_args.decoding()
-    outputs = generate(model, tokenizer, rows["prompt"], decoding, chat=chat,
-                       batch_size=decoding_args.generation_batch_size, progress=gen_args.progress,
-                       desc=f"generating ({task.name})")
+    if gen_args.user_adapters:  # each question with its user's adapter, beside the task model alone
+        from lampkit.oppu.serve import serve_users
+
+        user_col = task.user_column(kind)
+        outputs, alone, per_user = serve_users(
+            model_args.model_name_or_path, adapter and str(adapter), tokenizer, rows["prompt"],
+            rows[user_col] if user_col else rows["id"], decoding, source=gen_args.user_adapters,
+            salt=gen_args.user_salt, task=task.name, layout=gen_args.user_hub_layout, dtype=model_args.dtype,
+            batch_size=decoding_args.generation_batch_size, chat=chat, progress=gen_args.progress)
+    else:
+        model = load_generator(model_args, adapter)
+        outputs = generate(model, tokenizer, rows["prompt"], decoding, chat=chat,
+                           batch_size=decoding_args.generation_batch_size, progress=gen_args.progress,
+                           desc=f"generating ({task.name})")
     # 4. write, score, report (into a temporary sibling, renamed at the end)
     final = Path(gen_args.output_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         tmp.chmod(0o755)
         used_chat = bool(tokenizer.chat_template) if chat is None and not seq2seq else bool(chat)
         record_args = (model_args, data_args, decoding, gen_args, used_chat)
+        if gen_args.user_adapters:
+            (tmp / "task_model_alone").mkdir()
+            others["task model alone"] = write_outputs(tmp / "task_model_alone", "task model alone", task, kind,
+                                                       rows, alone, record_args, {})
         record = write_outputs(tmp, gen_args.run_name or final.name, task, kind, rows, outputs, record_args, others)
+        if gen_args.user_adapters:
+            from lampkit.scoring.files import write_json
+
+            record["user_adapters"] = per_user
+            write_json(tmp / "results.json", record)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -225,3 +225,23 @@ def test_user_selection(planted):
     assert len(one_each) == 16  # user split: each question its own user
     with pytest.raises(LampkitError, match="unknown user"):
         select_users(users, names=["nobody"])
+
+
+def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp_path):
+    spec = importlib.util.spec_from_file_location("generate_recipe", ROOT / "recipes" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["generate_recipe"] = gen
+    spec.loader.exec_module(gen)
+    two = list(dict.fromkeys(questions(planted)[1]))[:2]
+    assert recipe(planted, tmp_path / "users", "--users", *two) == 0
+    assert gen.main(["--model_name_or_path", planted["model"], "--adapter", planted["task_adapter"],
+                     "--dataset_name", planted["data"], "--dataset_config", CONFIG, "--eval_split", "validation",
+                     "--style", "oppu", "--k", "0", "--max_new_tokens", "3", "--output_dir", str(tmp_path / "gen"),
+                     "--user_adapters", str(tmp_path / "users"), "--user_salt", SALT, "--progress", "false"]) == 0
+    record = json.loads((tmp_path / "gen" / "results.json").read_text())
+    info = record["user_adapters"]
+    assert info["users_with_adapter"] == 2 and info["users_on_task_model"] == 6
+    assert sum(n != "__base__" for n in info["adapter_per_row"]) == 4
+    alone = json.loads((tmp_path / "gen" / "task_model_alone" / "results.json").read_text())
+    assert record["MAE"] < alone["MAE"]  # two users personalised, the rest as the task model
+    assert all(u not in json.dumps(record["user_adapters"]) for u in two)

@@ -110,3 +110,29 @@ def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Seque
         bar.update(len(rows))
     bar.close()
     return outputs, names
+
+
+def serve_users(model_name_or_path: str, task_adapter: str | None, tokenizer, prompts: Sequence[str],
+                users: Sequence[str], decoding, *, source: str, salt: str, task: str, layout: str = "repo",
+                dtype: str = "float32", batch_size: int = 8, chat: bool | None = None, max_adapters: int = 64,
+                progress: bool = True) -> tuple[list[str], list[str], dict]:
+    """What ``recipes/generate.py`` runs with per-user adapters: the task model (``task_adapter`` merged into the
+    base) with each user's adapter from ``source`` (a folder, or ``hub:<org>/<prefix>``), and the task model
+    alone on the same prompts. Returns both outputs and the record of which users had an adapter."""
+    from ..modeling.generation import generate
+    from .train import load_start_model
+
+    if source.startswith("hub:"):
+        org, _, prefix = source[4:].partition("/")
+        resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout)
+    else:
+        resolved = resolve_local(users, source, salt=salt, task=task)
+    model = load_start_model(model_name_or_path, task_adapter, dtype=dtype)
+    alone = generate(model, tokenizer, prompts, decoding, batch_size=batch_size, chat=chat, progress=progress,
+                     desc="generating (task model alone)")
+    outputs, names = personalised_generate(model, tokenizer, prompts, users, resolved, decoding, salt=salt,
+                                           batch_size=batch_size, chat=chat, max_adapters=max_adapters,
+                                           progress=progress)
+    info = dict(resolved.record(salt), source=source, hub_layout=layout if source.startswith("hub:") else None,
+                adapter_per_row=names)
+    return outputs, alone, info
