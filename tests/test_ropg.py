@@ -257,3 +257,15 @@ def test_a_pool_whose_retrievers_cover_different_questions_is_refused(work, data
                               str(work / "pool-a"), str(work / "pool-b"), "--output_dir", str(work / "no-rspg"),
                               "--selector_name_or_path", encoder, "--steps", "1"])
     assert not (work / "no-rspg").exists()
+
+
+def test_a_rewritten_scores_folder_is_read_afresh(tmp_path):
+    from lampkit.ropg.folders import read_scores
+    from lampkit.ropg.folders import write_scores
+
+    meta = {"kind": "retriever_scores", "task": "LaMP_3", "config": CONFIG}
+    write_scores([{"id": "1", "retriever": "bm25"}, {"id": "1", "retriever": "recency"}], tmp_path / "s", meta,
+                 "train")
+    assert len(read_scores(tmp_path / "s", "retriever_scores")[0]) == 2
+    write_scores([{"id": "1", "retriever": "none"}], tmp_path / "s", meta, "train")
+    assert read_scores(tmp_path / "s", "retriever_scores")[0]["retriever"] == ["none"]

@@ -19,6 +19,16 @@ from ..atomic import replace_dir
 from ..errors import LampkitError
 
 RECORD = "ropg.json"
+
+
+def fresh_load(path: str, name: str | None = None, *, split: str) -> datasets.Dataset:
+    """``datasets.load_dataset`` that never serves a stale cache: ``datasets`` 5 reuses its Arrow cache of a local
+    folder rewritten in place (same paths, new contents; a rerun, a rebuilt config), so local folders are read
+    afresh."""
+    if not Path(path).is_dir():
+        return datasets.load_dataset(path, name, split=split)
+    return datasets.load_dataset(path, name, split=split, download_mode=datasets.DownloadMode.FORCE_REDOWNLOAD,
+                                 verification_mode=datasets.VerificationMode.NO_CHECKS)
 KINDS = {"item_scores": "profile-item utilities (ROPG feedback)", "retriever_scores": "retriever-pool outputs (RSPG "
          "feedback)"}
 
@@ -71,7 +81,7 @@ def read_scores(folder: str | Path, kind: str) -> tuple[datasets.Dataset, dict]:
     meta = json.loads(path.read_text(encoding="utf-8"))
     if meta.get("kind") != kind:
         raise LampkitError(f"holds {meta.get('kind')}, expected {kind}", file=path, field="kind")
-    rows = datasets.load_dataset(str(folder), split=meta["split"])
+    rows = fresh_load(str(folder), split=meta["split"])
     return rows, meta
 
 
