@@ -115,3 +115,19 @@ def test_seq2seq_model_with_a_causal_only_option_is_refused(data, tiny_t5, tmp_p
     with pytest.raises(LampkitError, match="field 'use_chat_template'"):
         train(data, tiny_t5, tmp_path / "bad", "--use_chat_template", "true")
     assert not (tmp_path / "bad").exists()
+
+
+def test_pag_profiles_add_a_cached_resumable_summary_column(data, tiny_llama, tmp_path):
+    import datasets
+
+    pag = recipe("pag_profiles")
+    out = tmp_path / "pag"
+    argv = ["--dataset_name", str(data), "--dataset_config", CONFIG, "--model_name_or_path", tiny_llama,
+            "--output_dir", str(out), "--splits", "validation", "--max_new_tokens", "3"]
+    assert pag(argv) == 0
+    rows = datasets.load_dataset(str(out), CONFIG, split="validation")
+    assert "profile_summary" in rows.column_names and len(rows) == 9
+    cache = out / ".summaries" / "validation.jsonl"
+    lines = cache.read_text().splitlines()
+    assert len(lines) == len(set(rows["user_id"]))  # one summary per user
+    assert pag(argv) == 0 and cache.read_text().splitlines() == lines  # resumed: nothing regenerated
