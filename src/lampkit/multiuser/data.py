@@ -3,6 +3,7 @@ completion-only loss, the same for the batched path and the one-user reference."
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 import torch
@@ -26,17 +27,14 @@ def tokenize_pairs(tokenizer, pairs: Sequence[dict], max_length: int, user_id: s
     return rows
 
 
-def epoch_order(user_seed: int, epoch: int, n: int) -> list[int]:
-    """The order a user's ``n`` examples are seen in ``epoch``: fixed by the user's seed alone."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(user_seed + epoch)).tolist()
-
-
 def user_batches(user_seed: int, n: int, epochs: int, batch_size: int) -> list[list[int]]:
-    """Every optimizer step's example indices for one user, epoch by epoch (the last batch of an epoch may be
-    short)."""
-    batches = []
-    for epoch in range(epochs):
-        order = epoch_order(user_seed, epoch, n)
+    """Every optimizer step's example indices for one user: each epoch a fresh shuffle from one
+    ``random.Random(user_seed)`` (the convention of ``lampkit.oppu.train``), cut into batches (the last of an epoch
+    may be short). Fixed by the user's seed alone, whatever the packing or sharding."""
+    rng, batches = random.Random(user_seed), []
+    for _ in range(epochs):
+        order = list(range(n))
+        rng.shuffle(order)
         batches += [order[i:i + batch_size] for i in range(0, n, batch_size)]
     return batches
 

@@ -20,16 +20,16 @@ class MultiLoRALinear(nn.Module):
     """``base(x) + scaling * B[u] @ A[u] @ x`` for the row's slot ``u``: A is (slots × r × in), B (slots × out × r),
     as PEFT's ``lora_A.weight`` (r × in) and ``lora_B.weight`` (out × r) of each user."""
 
-    def __init__(self, base: nn.Linear, slots: int, r: int, alpha: float, index: SlotIndex):
+    def __init__(self, base: nn.Linear, slots: int, r: int, alpha: float, index: SlotIndex, dropout: float = 0.0):
         super().__init__()
-        self.base, self.index, self.scaling = base, index, alpha / r
+        self.base, self.index, self.scaling, self.dropout = base, index, alpha / r, dropout
         self.lora_A = nn.Parameter(torch.zeros(slots, r, base.in_features, dtype=base.weight.dtype))
         self.lora_B = nn.Parameter(torch.zeros(slots, base.out_features, r, dtype=base.weight.dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.base(x)
         rows = self.index.rows
-        flat = x.reshape(x.shape[0], -1, x.shape[-1])
+        flat = nn.functional.dropout(x, self.dropout, self.training).reshape(x.shape[0], -1, x.shape[-1])
         low = torch.bmm(flat, self.lora_A[rows].transpose(1, 2))
         return out + self.scaling * torch.bmm(low, self.lora_B[rows].transpose(1, 2)).view_as(out)
 
@@ -95,7 +95,8 @@ class MultiUserAdapters:
         for name, module in list(model.named_modules()):
             if name.split(".")[-1] in targets and isinstance(module, nn.Linear):
                 if settings.method == "lora":
-                    layer = MultiLoRALinear(module, slots, settings.r, settings.lora_alpha, self.index)
+                    layer = MultiLoRALinear(module, slots, settings.r, settings.lora_alpha, self.index,
+                                            settings.lora_dropout)
                 else:
                     ff = name.split(".")[-1] in settings.feedforward_modules
                     layer = MultiIA3Linear(module, slots, ff, self.index)
@@ -136,7 +137,7 @@ class MultiUserAdapters:
 
         s = self.settings
         if s.method == "lora":
-            return LoraConfig(r=s.r, lora_alpha=s.lora_alpha, lora_dropout=0.0, target_modules=list(s.target_modules),
-                              task_type="CAUSAL_LM", base_model_name_or_path=base_model)
+            return LoraConfig(r=s.r, lora_alpha=s.lora_alpha, lora_dropout=s.lora_dropout, task_type="CAUSAL_LM",
+                              target_modules=list(s.target_modules), base_model_name_or_path=base_model)
         return IA3Config(target_modules=list(s.target_modules), feedforward_modules=list(s.feedforward_modules),
                          task_type="CAUSAL_LM", base_model_name_or_path=base_model)

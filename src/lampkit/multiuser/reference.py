@@ -23,8 +23,9 @@ def peft_config(settings: TrainSettings, base_model: str | None = None):
     from peft import LoraConfig
 
     if settings.method == "lora":
-        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
-                          target_modules=list(settings.target_modules), base_model_name_or_path=base_model)
+        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                          task_type="CAUSAL_LM", target_modules=list(settings.target_modules),
+                          base_model_name_or_path=base_model)
     return IA3Config(target_modules=list(settings.target_modules), task_type="CAUSAL_LM",
                      feedforward_modules=list(settings.feedforward_modules), base_model_name_or_path=base_model)
 

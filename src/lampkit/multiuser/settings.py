@@ -11,12 +11,14 @@ METHODS = ("lora", "ia3")
 @dataclass(frozen=True)
 class TrainSettings:
     """How every user's adapter is trained. ``batch_size`` is per user (one optimizer step of a user sees that many
-    of its own examples); ``max_rows`` bounds the rows of one batched step (users × their rows)."""
+    of its own examples); ``max_rows`` bounds the rows of one batched step (users × their rows). With
+    ``lora_dropout`` > 0 the batched and one-user paths draw different (equally distributed) dropout masks."""
 
     method: str = "lora"
     seed: int = 0
     r: int = 8
     lora_alpha: int = 8
+    lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     feedforward_modules: tuple[str, ...] = ()
     epochs: int = 2

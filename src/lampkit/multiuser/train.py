@@ -40,23 +40,33 @@ class _Member:
         self.done, self.losses, self.started = 0, [], time.perf_counter()
 
 
-def train_users(model, tokenizer, users: Mapping[str, Sequence[dict]], output_dir: str | Path,
+def train_users(model, tokenizer, users: Mapping[str, Sequence[dict]], output_dir: str | Path | None,
                 settings: TrainSettings | None = None, *, base_model: str | None = None,
                 folder_name: Callable[[str], str] = default_folder_name, progress: bool = True,
-                keep: bool = False) -> dict[str, dict]:
+                keep: bool = False, encode: Callable | None = None, done: Callable[[str], bool] | None = None,
+                save: Callable | None = None) -> dict[str, dict]:
     """Train one adapter per user of ``users`` ({user id: [{"prompt", "completion"}, ...]}) on the causal LM
     ``model`` (modified in place: its targeted layers become multi-user layers) and write each to
     ``output_dir/folder_name(user)`` as a PEFT adapter folder. Users whose folder is complete are skipped.
-    Returns {user id: record}; with ``keep``, each record also holds the adapter's ``state`` (PEFT keys)."""
+    Returns {user id: record}; with ``keep``, each record also holds the adapter's ``state`` (PEFT keys).
+
+    Hooks for a caller with its own conventions (``recipes/sft_oppu.py``): ``encode(pairs, user_id)`` gives
+    ``(input_ids, labels)`` per pair; ``done(user_id)`` says a user is complete; ``save(user_id, peft_config,
+    state, record)`` writes a finished user and returns its record."""
     from tqdm.auto import tqdm
 
     settings = settings or TrainSettings()
-    output_dir = Path(output_dir)
-    data = {u: tokenize_pairs(tokenizer, pairs, settings.max_length, u) for u, pairs in users.items()}
+    output_dir = Path(output_dir) if output_dir is not None else None
+    if encode is None:
+        data = {u: tokenize_pairs(tokenizer, pairs, settings.max_length, u) for u, pairs in users.items()}
+    else:
+        data = {u: [{"input_ids": list(ids), "labels": list(labels)} for ids, labels in encode(pairs, u)]
+                for u, pairs in users.items()}
+    done = done or (lambda u: is_complete(output_dir / folder_name(u)))
     empty = [u for u, rows in data.items() if not rows]
     if empty:
         raise ValueError(f"user {empty[0]!r} has no training pairs")
-    waiting = sorted((u for u in data if not is_complete(output_dir / folder_name(u))),
+    waiting = sorted((u for u in data if not done(u)),
                      key=lambda u: (-len(data[u]), u))
     slots = min(settings.max_rows // settings.batch_size, max(1, len(waiting)))
     adapters = MultiUserAdapters(model, settings, slots)
@@ -109,8 +119,8 @@ def train_users(model, tokenizer, users: Mapping[str, Sequence[dict]], output_di
             member.losses.append(float(losses[slot].detach()))
             member.done += 1
             if member.done == len(member.batches):
-                records[member.user_id] = _finish(adapters, slot, member, output_dir / folder_name(member.user_id),
-                                                  base_model, settings, keep)
+                folder = None if save else output_dir / folder_name(member.user_id)
+                records[member.user_id] = _finish(adapters, slot, member, folder, base_model, settings, keep, save)
                 pack[slot] = None
                 bar.update(1)
         fill()
@@ -118,15 +128,18 @@ def train_users(model, tokenizer, users: Mapping[str, Sequence[dict]], output_di
     return records
 
 
-def _finish(adapters, slot, member, folder, base_model, settings, keep) -> dict:
+def _finish(adapters, slot, member, folder, base_model, settings, keep, save) -> dict:
     state = adapters.peft_state(slot)
     per_epoch = len(member.batches) // settings.epochs
     record = {"user_hash": user_hash(member.user_id, salt="lampkit-adapter"), "mode": "batched",
               "method": settings.method, "steps": member.done, "examples": len(member.rows),
               "loss": sum(member.losses[-per_epoch:]) / per_epoch,
               "seconds_in_pack": round(time.perf_counter() - member.started, 3)}
-    record["bytes"] = write_adapter(folder, adapters.peft_config(base_model), state, record)
-    record["folder"] = str(folder)
+    if save is not None:
+        record = save(member.user_id, adapters.peft_config(base_model), state, record)
+    else:
+        record["bytes"] = write_adapter(folder, adapters.peft_config(base_model), state, record)
+        record["folder"] = str(folder)
     if keep:
         record["state"] = state
     return record
