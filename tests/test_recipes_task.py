@@ -131,3 +131,11 @@ def test_pag_profiles_add_a_cached_resumable_summary_column(data, tiny_llama, tm
     lines = cache.read_text().splitlines()
     assert len(lines) == len(set(rows["user_id"]))  # one summary per user
     assert pag(argv) == 0 and cache.read_text().splitlines() == lines  # resumed: nothing regenerated
+
+
+@pytest.mark.parametrize("name", ["sft_task", "sft_task_flant5", "sft_task_llama"])
+def test_shipped_configs_parse(name):
+    root = Path(__file__).parents[1] / "recipes"
+    parsed = TrlParser(sft_task.__globals__["PARSER_TYPES"]).parse_args_and_config(
+        ["--config", str(root / f"{name}.yaml"), "--bf16", "false", "--use_cpu", "true"])
+    assert parsed[1].dataset_config and parsed[2].peft_method in ("lora", "full")
