@@ -38,6 +38,7 @@ demo: install
 	  --out out/longlamp
 	$(BIN)/lampkit show out/lamp
 	$(BIN)/lampkit show out/longlamp
+	$(PY) recipes/demo.py --data out/lamp --out out/demo
 
 clean:
 	rm -rf out nltk_data $(VENV)
