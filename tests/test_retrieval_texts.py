@@ -86,8 +86,7 @@ def test_recency_not_by_date_is_reverse_profile_order():
     assert recency_rank([{"summary": "a"}, {"date": "2020"}, {"date": None}], by_date=False) == [2, 1, 0]
 
 
-def test_recency_missing_or_bad_date_names_record_and_field():
-    with pytest.raises(LampkitError, match=r"record u3: field 'profile\[1\]\.date': missing date"):
-        recency_rank([{"date": "2020"}, {"date": None}], record="u3")
+def test_recency_ranks_undated_last_and_a_bad_date_names_record_and_field():
+    assert recency_rank([{"date": None}, {"date": "2020"}, {"date": ""}, {"date": "2021"}], record="u3") == [3, 1, 0, 2]
     with pytest.raises(LampkitError, match=r"record u3: field 'profile\[0\]\.date': cannot parse date 'May 2020'"):
         recency_rank([{"date": "May 2020"}], record="u3")
