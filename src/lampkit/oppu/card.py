@@ -1,13 +1,9 @@
-"""The card of one per-user adapter, from ``adapters_card_templates/user_adapter.md``: the salted user hash, the
-training record, never a raw user id or profile text."""
+"""The card of one per-user adapter, from the packaged ``user_adapter`` template (linked from the checkout's
+``adapters_card_templates/``): the salted user hash, the training record, never a raw user id or profile text."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..errors import LampkitError
-
-TEMPLATES = Path(__file__).resolve().parents[3] / "adapters_card_templates"
+from ..adapters.cards import template_path
 
 
 def render_user_card(name: str, record: dict, *, repo_id: str | None = None, template: str = "user_adapter") -> str:
@@ -15,9 +11,7 @@ def render_user_card(name: str, record: dict, *, repo_id: str | None = None, tem
     from huggingface_hub import ModelCard
     from huggingface_hub import ModelCardData
 
-    path = TEMPLATES / f"{template}.md"
-    if not path.is_file():
-        raise LampkitError("no such card template", file=path, field="template")
+    path = template_path(template)
     data = ModelCardData(library_name="peft", base_model=record.get("base_model_id"),
                          tags=["lampkit", "oppu", "personalization", record["task"]])
     card = ModelCard.from_template(data, template_path=str(path), user=name, repo_id=repo_id,
