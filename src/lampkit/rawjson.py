@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,29 +44,3 @@ def iter_json_records(path: str | Path) -> Iterator[dict]:
         except ijson.JSONError as err:
             at = f"after #{index}" if index >= 0 else "#0"
             raise LampkitError(f"malformed or truncated JSON ({err})", file=path, record=at) from None
-
-
-def read_golds(path: str | Path) -> dict[str, str]:
-    """Read an outputs file ``{"task": ..., "golds": [{"id", "output"}]}`` into ``{id: output}``."""
-    path = Path(path)
-    if not path.is_file():
-        raise LampkitError("file not found", file=path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise LampkitError(f"malformed JSON ({err})", file=path) from None
-    golds = data.get("golds") if isinstance(data, dict) else None
-    if not isinstance(golds, list):
-        raise LampkitError('expected an object {"task": ..., "golds": [...]}', file=path, field="golds")
-    out: dict[str, str] = {}
-    for i, gold in enumerate(golds):
-        if not isinstance(gold, dict) or "id" not in gold:
-            raise LampkitError("gold without an id", file=path, record=f"#{i}", field="id")
-        gid = str(gold["id"])
-        if "output" not in gold or gold["output"] is None:
-            raise LampkitError("gold without an output", file=path, record=gid, field="output")
-        if gid in out:
-            raise LampkitError("duplicate id", file=path, record=gid, field="id")
-        out[gid] = str(gold["output"])
-    return out

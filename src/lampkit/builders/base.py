@@ -14,7 +14,7 @@ from ..records import features_for
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: The modules (relative to the package) whose code decides the built rows; any change in them rebuilds.
-ROW_CODE = ("tasks.py", "records.py", "rawjson.py", "avocado.py", "builders/*.py")
+ROW_CODE = ("tasks.py", "records.py", "rawjson.py", "outputs.py", "avocado.py", "builders/*.py")
 
 
 def row_code_digest(package: Path = _PACKAGE, version: str = __version__) -> str:
@@ -74,7 +74,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
 
     @property
     def user_column(self) -> str | None:
-        raise NotImplementedError
+        return self.task.user_column(self.config.split_kind)
 
     def _info(self) -> datasets.DatasetInfo:
         bench = tasks.BENCHMARKS[self.BENCHMARK]

@@ -16,8 +16,8 @@ import datasets
 from .. import avocado
 from .. import tasks
 from ..errors import LampkitError
+from ..outputs import read_golds
 from ..rawjson import iter_json_records
-from ..rawjson import read_golds
 from ..records import normalize_question
 from .base import TaskBuilder
 from .base import task_configs
@@ -35,10 +35,6 @@ class Lamp(TaskBuilder):
     @classmethod
     def local_sources(cls, task: tasks.Task, kind: str, data_dir: Path) -> list[Path]:
         return [data_dir / Path(tasks.lamp_raw_path(task, kind, "train", "questions")).parents[1]]
-
-    @property
-    def user_column(self) -> str | None:
-        return "user_id" if self.config.split_kind == "time" else None
 
     def _source(self, split: str, part: str) -> str:
         rel = tasks.lamp_raw_path(self.task, self.config.split_kind, split, part)

@@ -57,12 +57,6 @@ class LongLamp(TaskBuilder):
         return sorted(p for p in data_dir.rglob(config_folder(task, kind)) if p.is_dir())
 
     @property
-    def user_column(self) -> str | None:
-        if self.task.needs_avocado:  # the email id files carry ``user_id`` in the temporal split only
-            return "user_id" if self.config.split_kind == "temporal" else None
-        return self.task.user_field
-
-    @property
     def folder(self) -> str:
         """The config's folder in the Hub repo and in a local copy, e.g. ``product_review_user``."""
         return config_folder(self.task, self.config.split_kind)
