@@ -16,12 +16,9 @@ from .errors import LampkitError
 def _load_tokenizer(path: str | None):
     if path is None:
         return None
-    from transformers import AutoTokenizer
+    from .modeling import load_tokenizer  # the embedded model's name works too
 
-    try:
-        return AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as err:
-        raise LampkitError(f"cannot load a tokenizer: {str(err).splitlines()[0]}", file=path) from None
+    return load_tokenizer(path)
 
 
 def _run(args: argparse.Namespace) -> int:

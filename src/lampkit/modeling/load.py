@@ -9,16 +9,17 @@ from .embedded import EMBEDDED_MODEL
 from .embedded import embedded_model_path
 
 
-def resolve_model(name_or_path: str) -> str:
+def resolve_model(name_or_path: str, marker: str = "config.json") -> str:
     """A path or Hub repo id that ``from_pretrained`` takes: the embedded name becomes its cached folder; a local
-    path must exist."""
+    path must hold ``marker`` (a tokenizer-only folder has ``tokenizer_config.json``, no ``config.json``)."""
     if name_or_path == EMBEDDED_MODEL:
         return str(embedded_model_path())
     path = Path(name_or_path).expanduser()
     looks_local = name_or_path.startswith((".", "/", "~")) or path.exists() or name_or_path.count("/") > 1
     if looks_local:
-        if not (path / "config.json").is_file():
-            raise LampkitError("no model folder (config.json) here", file=path, field="model_name_or_path")
+        if not (path / marker).is_file():
+            what = "tokenizer" if marker.startswith("tokenizer") else "model"
+            raise LampkitError(f"no {what} folder ({marker}) here", file=path, field="model_name_or_path")
         return str(path)
     return name_or_path
 
@@ -45,7 +46,8 @@ def load_tokenizer(name_or_path: str, revision: str | None = None, padding_side:
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(resolve_model(name_or_path), revision=revision)
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(name_or_path, "tokenizer_config.json"),
+                                                  revision=revision)
     except LampkitError:
         raise
     except (OSError, ValueError) as exc:
