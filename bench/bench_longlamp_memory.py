@@ -118,7 +118,8 @@ def main() -> None:
     from_parquet, t_parquet = peak_rss_mb(_build_code(work / "parquet", work, "out_parquet"))
     print(f"train: {json_mb:.0f} MB as JSON, {parquet_mb:.0f} MB as Parquet")
     print(f"pyarrow.parquet.read_table peak RSS: {baseline:8.0f} MB  ({t_base:.0f}s)")
-    print(f"lampkit build from JSON peak RSS:    {from_json:8.0f} MB  ({t_json:.0f}s)  ratio {from_json / baseline:.2f}")
+    print(f"lampkit build from JSON peak RSS:    {from_json:8.0f} MB  ({t_json:.0f}s)  "
+          f"ratio {from_json / baseline:.2f}")
     print(f"lampkit build from Parquet peak RSS: {from_parquet:8.0f} MB  ({t_parquet:.0f}s)  "
           f"ratio {from_parquet / baseline:.2f}")
     print(f"target both builds < read_table:     {'PASS' if max(from_json, from_parquet) < baseline else 'FAIL'}")

@@ -35,7 +35,9 @@ def originals_way(inp: str, profile: list[dict], task, tokenizer, max_length: in
         per = (budget - prompt.reserve - 2 * (len(profile) - 1) - extra) // len(profile)
         saved, items, failed = 0, [], False
         for p in profile:
-            need = prompt.needed if prompt.needed is not None else len(tokenizer(prompt.budget_item.format(**p))["input_ids"])
+            need = prompt.needed
+            if need is None:
+                need = len(tokenizer(prompt.budget_item.format(**p))["input_ids"])
             limit = per + saved - need
             if limit < max(specials, 1):
                 failed = True

@@ -220,7 +220,7 @@ def _sample_texts() -> list[str]:
 
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory) -> str:
-    """A folder with a tiny random Llama (causal LM, with a chat template) and a BPE tokenizer trained on the sample."""
+    """A folder with a tiny random Llama (causal LM, chat template) and a BPE tokenizer trained on the sample."""
     from lampkit.modeling.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny_llama"), "llama", texts=_sample_texts())

@@ -4,7 +4,12 @@ tokens added)."""
 
 import string
 
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+from tokenizers import Regex
+from tokenizers import Tokenizer
+from tokenizers import decoders
+from tokenizers import models
+from tokenizers import pre_tokenizers
+from tokenizers import processors
 from transformers import PreTrainedTokenizerFast
 
 EXTRA_CHARS = "éëüøçãß—“”’…日本語"

@@ -13,11 +13,16 @@ import datasets
 import pytest
 
 from lampkit.errors import LampkitError
-from lampkit.prompts import get_ranker, profile_summary_prompt, rag_prompt, to_prompt_completion, user_training_pairs
+from lampkit.prompts import get_ranker
+from lampkit.prompts import profile_summary_prompt
+from lampkit.prompts import rag_prompt
+from lampkit.prompts import to_prompt_completion
+from lampkit.prompts import user_training_pairs
 from lampkit.tasks import TASKS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from prompt_tokenizers import bpe_tokenizer, char_tokenizer  # noqa: E402
+from prompt_tokenizers import bpe_tokenizer  # noqa: E402
+from prompt_tokenizers import char_tokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 H4 = "Generate a headline for the following article: x"  # 48 chars: 49 tokens

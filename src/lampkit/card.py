@@ -47,6 +47,7 @@ def render_dataset_card(record: dict, repo_id: str | None = None) -> str:
         data, template_path=TEMPLATES / "dataset_card.md", pretty_name=data.pretty_name, configs=shown,
         empty_fields=empty_fields,
         repo_id=repo_id, example_config=next(iter(configs), ""), lampkit_version=__version__,
-        license_note=" ".join([*(BENCHMARKS[b].license for b in benchmarks), LDC_NOTE]), citations="\n\n".join(BENCHMARKS[b].citation for b in benchmarks),
+        license_note=" ".join([*(BENCHMARKS[b].license for b in benchmarks), LDC_NOTE]),
+        citations="\n\n".join(BENCHMARKS[b].citation for b in benchmarks),
     )
     return str(card)

@@ -277,14 +277,15 @@ _OPPU_TAGS = ("[sci-fi, based on a book, comedy, action, twist ending, dystopia,
               "fantasy, romance, thought-provoking, social commentary, violence, true story]")
 _OPPU_CATS = ("[travel, education, parents, style & beauty, entertainment, food & drink, science & technology, "
               "business, sports, healthy living, women, politics, crime, culture & arts, religion]")
-_MOVIE_Q = "Which tag does this movie relate to among the following tags? Just answer with the tag name without further explanation."
+_MOVIE_Q = ("Which tag does this movie relate to among the following tags? Just answer with the tag name without "
+            "further explanation.")
 _CITATION_Q = ("Identify the most relevant reference for the listed publication by the researcher. Select the "
                "reference paper that is most closely related to the researcher's work.")
 _CITATION_RQ = _CITATION_Q + " Please respond with only the number that corresponds to the reference."
 _NEWS_Q = ("Which category does this article relate to among the following categories? Just answer with the category "
            "name without further explanation.")
-_RATING_Q = ("What is the score of the following review on a scale of 1 to 5? just answer with 1, 2, 3, 4, or 5 without "
-             "further explanation.")
+_RATING_Q = ("What is the score of the following review on a scale of 1 to 5? just answer with 1, 2, 3, 4, or 5 "
+             "without further explanation.")
 
 LAMP_TASKS = (
     Task(

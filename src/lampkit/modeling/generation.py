@@ -31,7 +31,8 @@ class Decoding:
         return asdict(self)
 
     def generate_kwargs(self) -> dict:
-        kwargs = dict(max_new_tokens=self.max_new_tokens, min_new_tokens=self.min_new_tokens, num_beams=self.num_beams, do_sample=self.do_sample)
+        kwargs = dict(max_new_tokens=self.max_new_tokens, min_new_tokens=self.min_new_tokens,
+                      num_beams=self.num_beams, do_sample=self.do_sample)
         if self.do_sample:
             kwargs.update(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
         return kwargs

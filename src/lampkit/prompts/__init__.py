@@ -4,8 +4,12 @@ Pure Python: a tokenizer is passed in (any Hugging Face tokenizer). Semantics an
 originals: ``docs/prompts.md``.
 """
 
-from .build import STYLES, rag_prompt, to_prompt_completion
-from .pairs import PAIR_STYLES, profile_summary_prompt, user_training_pairs
+from .build import STYLES
+from .build import rag_prompt
+from .build import to_prompt_completion
+from .pairs import PAIR_STYLES
+from .pairs import profile_summary_prompt
+from .pairs import user_training_pairs
 from .rankers import get_ranker
 
 __all__ = [

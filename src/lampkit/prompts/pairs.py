@@ -17,11 +17,16 @@ from __future__ import annotations
 import random
 
 from ..errors import LampkitError
-from ..tasks import OPPU_TRAIN_WORDS, PAG_ITEMS, PAG_WORDS, Task
+from ..tasks import OPPU_TRAIN_WORDS
+from ..tasks import PAG_ITEMS
+from ..tasks import PAG_WORDS
+from ..tasks import Task
 from ..users import user_seed
 from . import tokens
 from .build import _task
-from .oppu import cut_item, oppu_of, top_history
+from .oppu import cut_item
+from .oppu import oppu_of
+from .oppu import top_history
 
 PAIR_STYLES = ("peft", "singular", "oppu")
 

@@ -177,7 +177,8 @@ def add_ranking_columns(dataset, task: Task | str, rankers, *, dense_model: str 
             splits = {k: _map(v, _recency_batch, column, input_columns=["profile", "id"], fn_kwargs=kwargs,
                               **options) for k, v in splits.items()}
             order = ("newest first by date parsed as a tuple of ints split on '-'; equal dates keep profile order; "
-                     "undated items last, in profile order" if kwargs["by_date"] else "reverse profile order (LongLaMP's rec ranker)")
+                     "undated items last, in profile order" if kwargs["by_date"]
+                     else "reverse profile order (LongLaMP's rec ranker)")
             meta[column] = {"ranker": "recency", "parameters": {"order": order}}
         else:
             model = load_dense_model(dense_model, pooling=dense_pooling, similarity=dense_similarity,

@@ -4,8 +4,8 @@ A date is parsed as the originals did, ``tuple(int(part) for part in str(date).s
 sorts before ``"2019-01-05"`` and tuples compare field by field. Items with equal dates keep their profile
 order (lower index first); the originals sorted ascending and reversed, which put equal dates in reverse
 profile order. An item without a date (null or empty: real LaMP-4 has such items) is ranked after every dated item,
-in profile order; the originals raised ``KeyError``. LongLaMP tasks use LongLaMP's own ``rec`` ranker instead: the profile in reverse order (their
-items carry no date, except email's, which ``rec`` ignored too).
+in profile order; the originals raised ``KeyError``. LongLaMP tasks use LongLaMP's own ``rec`` ranker instead: the
+profile in reverse order (their items carry no date, except email's, which ``rec`` ignored too).
 
 >>> recency_rank([{"date": "2019-05-01"}, {"date": "2020"}, {"date": "2019-05-01"}, {"date": "2019-12-31"}])
 [1, 3, 0, 2]

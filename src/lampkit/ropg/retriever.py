@@ -20,7 +20,8 @@ import datasets
 from .. import __version__
 from ..atomic import replace_dir
 from ..errors import LampkitError
-from ..retrieval import document_texts, query_text
+from ..retrieval import document_texts
+from ..retrieval import query_text
 from ..tasks import Task
 
 OBJECTIVES = ("kd", "rl")
@@ -53,7 +54,8 @@ def load_retriever(name_or_path: str, max_length: int = 512, device: str | None 
     """A trainable retriever: the encoder of ``name_or_path`` (a Transformers model such as ``facebook/contriever``,
     or the first module of a sentence-transformers model) with masked mean pooling and dot similarity."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
     path = resolve_encoder(name_or_path)
     if (Path(path) / "modules.json").is_file():
@@ -116,7 +118,9 @@ def train_retriever(model, examples: list[Example], settings: TrainSettings, acc
     Each process takes its own questions of every step's global batch."""
     import torch
 
-    from .losses import kd_loss, rl_loss, sample_items
+    from .losses import kd_loss
+    from .losses import rl_loss
+    from .losses import sample_items
 
     if settings.objective not in OBJECTIVES:
         raise LampkitError(f"objective must be kd or rl, got {settings.objective!r}", field="objective")

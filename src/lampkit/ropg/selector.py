@@ -77,7 +77,8 @@ class Selector:
     @classmethod
     def create(cls, encoder_name: str, settings: dict) -> Selector:
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
+        from transformers import AutoTokenizer
 
         from .retriever import resolve_encoder
 
@@ -91,7 +92,8 @@ class Selector:
     def load(cls, folder: str | Path) -> Selector:
         import torch
         from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
+        from transformers import AutoTokenizer
 
         folder = Path(folder)
         if not (folder / RECORD).is_file():
