@@ -41,11 +41,13 @@ def render_dataset_card(record: dict, repo_id: str | None = None) -> str:
     for name, c in configs.items():
         shown[name] = {**c, "title": get_task(c["task"]).title,
                        "sources": {_shown(src): sha for src, sha in c["sources"].items()}}
+    user_columns = {name: column for name, c in configs.items()
+                    if (column := get_task(c["task"]).user_column(c["split_kind"]))}
     empty_fields = [(name, split, field, count) for name, c in configs.items() for split, st in c["splits"].items()
                     for field, count in st.get("empty_profile_fields", {}).items() if count]
     card = DatasetCard.from_template(
         data, template_path=TEMPLATES / "dataset_card.md", pretty_name=data.pretty_name, configs=shown,
-        empty_fields=empty_fields,
+        empty_fields=empty_fields, user_columns=user_columns,
         repo_id=repo_id, example_config=next(iter(configs), ""), lampkit_version=__version__,
         license_note=" ".join([*(BENCHMARKS[b].license for b in benchmarks), LDC_NOTE]),
         citations="\n\n".join(BENCHMARKS[b].citation for b in benchmarks),
