@@ -16,6 +16,8 @@ import pytest
 #: stock ``datasets`` caches a local folder by its card's YAML, not its files: a folder rebuilt under a name used
 #: before would load stale rows from a shared cache. Each test session gets its own (children inherit it).
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="lampkit-tests-datasets-")
+#: The tests' shared helper modules (``recipe_helpers``, ``prompt_tokenizers``) import by name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 _SPEC = importlib.util.spec_from_file_location("lampkit_tests_hub_server", Path(__file__).with_name("hub_server.py"))
 hub_server = importlib.util.module_from_spec(_SPEC)

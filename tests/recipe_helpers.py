@@ -1,4 +1,4 @@
-"""Shared by the recipe tests: load a recipe script's ``main``, build the LaMP-3 sample with BM25 rankings."""
+"""Shared by the recipe tests: load a recipe script (or its ``main``), build the LaMP-3 sample with BM25 rankings."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ TRAINER = ["--use_cpu", "true", "--bf16", "false", "--report_to", "none", "--sav
            "--per_device_train_batch_size", "4", "--logging_steps", "1"]
 
 
-def recipe(name: str):
+def load_recipe(name: str):
+    """The module of ``recipes/<name>.py``, executed afresh."""
     spec = importlib.util.spec_from_file_location(f"recipe_{name}", ROOT / "recipes" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    return module.main
+    return module
+
+
+def recipe(name: str):
+    """The ``main`` of ``recipes/<name>.py``."""
+    return load_recipe(name).main
 
 
 def build_sample(out: Path) -> Path:

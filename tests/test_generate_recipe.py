@@ -3,20 +3,18 @@ plot; bad input (missing adapter folder, base-model mismatch, bad decoding) refu
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from recipe_helpers import CONFIG
+from recipe_helpers import TRAINER
+from recipe_helpers import build_sample
+from recipe_helpers import leftovers
+from recipe_helpers import recipe
 
 from lampkit.errors import LampkitError
 from lampkit.modeling.tiny import build_tiny_model
-
-_SPEC = importlib.util.spec_from_file_location("lampkit_recipe_helpers", Path(__file__).with_name("recipe_helpers.py"))
-helpers = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(helpers)
-CONFIG, TRAINER, build_sample, leftovers, recipe = (helpers.CONFIG, helpers.TRAINER, helpers.build_sample,
-                                                    helpers.leftovers, helpers.recipe)
 
 generate = recipe("generate")
 

@@ -7,7 +7,6 @@ clear margin, and shifting every user onto a neighbour's adapter loses that marg
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+from recipe_helpers import load_recipe
 
 from lampkit.errors import LampkitError
 from lampkit.modeling import load_tokenizer
@@ -45,10 +45,7 @@ FAST = dict(learning_rate=3e-2, lora_dropout=0.0, max_grad_norm=1.0, weight_deca
 USER_ARGS = ["--learning_rate", "3e-2", "--lora_dropout", "0", "--max_grad_norm", "1", "--weight_decay", "0",
              "--num_train_epochs", "10", "--per_device_train_batch_size", "4"]
 
-_spec = importlib.util.spec_from_file_location("sft_oppu", ROOT / "recipes" / "sft_oppu.py")
-sft_oppu = importlib.util.module_from_spec(_spec)
-sys.modules["sft_oppu"] = sft_oppu
-_spec.loader.exec_module(sft_oppu)
+sft_oppu = load_recipe("sft_oppu")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -228,10 +225,7 @@ def test_user_selection(planted):
 
 
 def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp_path):
-    spec = importlib.util.spec_from_file_location("generate_recipe", ROOT / "recipes" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules["generate_recipe"] = gen
-    spec.loader.exec_module(gen)
+    gen = load_recipe("generate")
     two = list(dict.fromkeys(questions(planted)[1]))[:2]
     assert recipe(planted, tmp_path / "users", "--users", *two) == 0
     assert gen.main(["--model_name_or_path", planted["model"], "--adapter", planted["task_adapter"],

@@ -6,11 +6,12 @@ an EOS, so every token count below is a character count plus one."""
 import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import datasets
 import pytest
+from prompt_tokenizers import bpe_tokenizer
+from prompt_tokenizers import char_tokenizer
 
 from lampkit.errors import LampkitError
 from lampkit.prompts import get_ranker
@@ -19,10 +20,6 @@ from lampkit.prompts import rag_prompt
 from lampkit.prompts import to_prompt_completion
 from lampkit.prompts import user_training_pairs
 from lampkit.tasks import TASKS
-
-sys.path.insert(0, str(Path(__file__).parent))
-from prompt_tokenizers import bpe_tokenizer  # noqa: E402
-from prompt_tokenizers import char_tokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 H4 = "Generate a headline for the following article: x"  # 48 chars: 49 tokens

@@ -4,7 +4,6 @@ bad input refused before any training."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+from recipe_helpers import recipe
 
 from lampkit.errors import LampkitError
 from lampkit.ropg.folders import fresh_load  # datasets 5 serves stale caches of rewritten folders
@@ -21,14 +21,6 @@ ROOT = Path(__file__).parents[1]
 SAMPLES = ROOT / "samples" / "lamp"
 CONFIG = "LaMP_3_user"
 DECODING = ["--max_new_tokens", "3"]
-
-
-def recipe(name: str):
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", ROOT / "recipes" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def build(out: Path, *extra: str) -> Path:
