@@ -17,6 +17,7 @@ from trl import TrlParser
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
+from lampkit.recipe_args import FolderPushArguments
 from lampkit.recipe_args import ModelArguments
 
 
@@ -37,14 +38,12 @@ class ScoreRetrieversArguments:
     # run
     use_cpu: bool = field(default=False, metadata={"help": "CPU processes even where there is a GPU"})
     work_dir: str | None = field(default=None, metadata={"help": "resume folder (default: <output_dir>.work)"})
-    push_to_hub: bool = False
-    hub_repo_id: str | None = None
-    hub_private: bool = True
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = TrlParser((ScoreRetrieversArguments, ModelArguments, DecodingArguments))
-    args, model_args, decoding_args = parser.parse_args_and_config(argv)
+    parser = TrlParser((ScoreRetrieversArguments, ModelArguments, DecodingArguments, FolderPushArguments))
+    args, model_args, decoding_args, push = parser.parse_args_and_config(argv)
+    push.check()
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over
@@ -71,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [{k: v for k, v in r.items() if k != "key"} for r in records]
     out = write_scores(rows, args.output_dir, meta, args.split)
     print(f"wrote {len(rows)} outputs of {len(pool)} retrievers ({', '.join(r.name for r in pool)}) to {out}")
-    if args.push_to_hub:
-        from lampkit.hub import push_folder
-
-        print(push_folder(out, args.hub_repo_id, repo_type="dataset", private=args.hub_private))
+    push.push(out, repo_type="dataset")
     return 0
 
 

@@ -17,6 +17,7 @@ from dataclasses import field
 from trl import TrlParser
 
 from lampkit.errors import LampkitError
+from lampkit.recipe_args import FolderPushArguments
 
 
 @dataclass
@@ -43,14 +44,11 @@ class RopgArguments:
     max_grad_norm: float = 1.0
     seed: int = 0
     use_cpu: bool = False
-    # hub
-    push_to_hub: bool = False
-    hub_repo_id: str | None = None
-    hub_private: bool = True
 
 
 def main(argv: list[str] | None = None) -> int:
-    (args,) = TrlParser((RopgArguments,)).parse_args_and_config(argv)
+    args, push = TrlParser((RopgArguments, FolderPushArguments)).parse_args_and_config(argv)
+    push.check()
     from lampkit.ropg.feedback import load_questions
     from lampkit.ropg.folders import check_same_data
     from lampkit.ropg.folders import read_scores
@@ -85,10 +83,7 @@ def main(argv: list[str] | None = None) -> int:
               **asdict(settings), "final_loss": losses[-1] if losses else None}
     out = save_retriever(accelerator.unwrap_model(model), args.output_dir, record)
     print(f"trained ROPG-{args.objective.upper()} on {len(examples)} questions; saved {out}")
-    if args.push_to_hub:
-        from lampkit.hub import push_folder
-
-        print(push_folder(out, args.hub_repo_id, repo_type="model", private=args.hub_private))
+    push.push(out, repo_type="model")
     return 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from trl import TrlParser
 
 from lampkit.errors import LampkitError
+from lampkit.recipe_args import FolderPushArguments
 
 
 @dataclass
@@ -37,14 +38,11 @@ class RspgArguments:
     learning_rate: float = 1e-5
     batch_size: int = 1
     seed: int = 0
-    # hub
-    push_to_hub: bool = False
-    hub_repo_id: str | None = None
-    hub_private: bool = True
 
 
 def main(argv: list[str] | None = None) -> int:
-    (args,) = TrlParser((RspgArguments,)).parse_args_and_config(argv)
+    args, push = TrlParser((RspgArguments, FolderPushArguments)).parse_args_and_config(argv)
+    push.check()
     from lampkit.predictions import run_record
     from lampkit.predictions import write_predictions
     from lampkit.ropg.folders import read_pool
@@ -94,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                         prompt={"k": eval_meta["k"], "prompt_max_length": eval_meta["prompt_max_length"]})
     write_json(out / "results.json", record)
     print(f"RSPG-{args.mode} over {', '.join(pool)}: predictions and results in {out}")
-    if args.push_to_hub:
-        from lampkit.hub import push_folder
-
-        print(push_folder(out / "selector", args.hub_repo_id, repo_type="model", private=args.hub_private))
+    push.push(out / "selector", repo_type="model")
     return 0
 
 

@@ -215,6 +215,18 @@ def test_feedback_from_another_config_is_refused(work, data, items, retriever):
     assert not (work / "never").exists()
 
 
+@pytest.mark.parametrize("name", ["score_profile_items", "score_retrievers", "train_ropg", "train_rspg"])
+def test_a_push_without_repo_id_is_refused_before_any_work(name, tmp_path):
+    """The four recipes share ``FolderPushArguments``: the check runs before any data, model or training."""
+    required = {"score_profile_items": ["--dataset_name", "x", "--dataset_config", CONFIG],
+                "score_retrievers": ["--dataset_name", "x", "--dataset_config", CONFIG],
+                "train_ropg": ["--feedback", "x", "--dataset_name", "x", "--dataset_config", CONFIG],
+                "train_rspg": ["--train_scores", "x", "--eval_scores", "x"]}[name]
+    with pytest.raises(LampkitError, match=r"field 'hub_repo_id': push_to_hub needs a hub_repo_id"):
+        recipe(name)([*required, "--output_dir", str(tmp_path / "never"), "--push_to_hub", "true"])
+    assert not (tmp_path / "never").exists()
+
+
 def test_ctx_size_larger_than_the_scored_profiles_is_refused_by_the_recipe(work, data, items, retriever):
     proc = subprocess.run([sys.executable, str(ROOT / "recipes" / "train_ropg.py"), "--feedback", str(items),
                            "--dataset_name", str(data), "--dataset_config", CONFIG, "--output_dir",

@@ -86,6 +86,29 @@ class AdapterHubArguments:
                                                           "unless this is set)"})
 
 
+@dataclass
+class FolderPushArguments:
+    # push the output folder to the Hub
+    push_to_hub: bool = False
+    hub_repo_id: str | None = field(default=None, metadata={"help": "needed with push_to_hub"})
+    hub_private: bool = True
+
+    def check(self) -> None:
+        """Before any work: a push needs a repo id."""
+        if self.push_to_hub and not self.hub_repo_id:
+            raise LampkitError("push_to_hub needs a hub_repo_id", field="hub_repo_id")
+
+    def push(self, folder, repo_type: str) -> str | None:
+        """Upload ``folder`` where asked (private unless ``hub_private`` is false); prints and returns the URL."""
+        if not self.push_to_hub:
+            return None
+        from .hub import push_folder
+
+        url = push_folder(folder, self.hub_repo_id, repo_type=repo_type, private=self.hub_private)
+        print(url)
+        return url
+
+
 def _positive(value, name: str, *, zero: bool = False) -> None:
     if value is not None and (not isinstance(value, int) or value < (0 if zero else 1)):
         raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
