@@ -4,6 +4,7 @@ PEFT; exported folders load in PEFT and give the multi-user layer's logits."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from lampkit.multiuser import train_users  # noqa: E402
 from lampkit.multiuser.data import collate  # noqa: E402
 from lampkit.multiuser.data import tokenize_pairs  # noqa: E402
 from lampkit.multiuser.layers import MultiUserAdapters  # noqa: E402
+from lampkit.multiuser.settings import peft_config  # noqa: E402
 
 WORDS = "alpha beta gamma delta rating tag movie review great awful plain".split()
 
@@ -44,49 +46,62 @@ def _max_rel(a: dict, b: dict) -> float:
     return max(float((a[k] - b[k]).norm() / b[k].norm().clamp(min=1e-12)) for k in a)
 
 
+IA3 = dict(target_modules=("k_proj", "v_proj", "down_proj"), feedforward_modules=("down_proj",))
+#: Shared by the AdamW cases below: weight decay, warm-up, clipping.
+ADAMW = dict(optimizer="adamw", learning_rate=1e-2, batch_size=2, max_rows=4, epochs=2, max_grad_norm=0.3,
+             weight_decay=0.1)
+
+
 @pytest.mark.parametrize("settings, tolerance", [
     # plain SGD: equal up to float rounding (a different matmul shape and summation order)
     (TrainSettings(optimizer="sgd", learning_rate=0.5, batch_size=2, max_rows=4, epochs=2, max_grad_norm=0.05,
                    warmup_ratio=0.25), 1e-5),
     # AdamW with weight decay: small relative error (Adam divides by sqrt(v), which magnifies rounding early on)
-    (TrainSettings(optimizer="adamw", learning_rate=1e-2, batch_size=2, max_rows=4, epochs=2, max_grad_norm=0.3,
-                   weight_decay=0.1, warmup_ratio=0.25), 1e-4),
-    (TrainSettings(method="ia3", target_modules=("k_proj", "v_proj", "down_proj"), feedforward_modules=("down_proj",),
-                   optimizer="adamw", learning_rate=1e-2, batch_size=2, max_rows=4, epochs=2, max_grad_norm=0.3,
-                   weight_decay=0.1), 1e-4),
-], ids=["lora-sgd", "lora-adamw", "ia3-adamw"])
+    (TrainSettings(warmup_ratio=0.25, **ADAMW), 1e-4),
+    (TrainSettings(method="ia3", **IA3, **ADAMW), 1e-4),
+    # VeRA (shared projections bit for bit): measured up to 4.4e-7 here, as LoRA's AdamW case (8.6e-7)
+    (TrainSettings(method="vera", r=4, warmup_ratio=0.25, **ADAMW), 1e-5),
+    # prompt tuning, PEFT's own forward and loss on the reference side (virtual tokens, extended mask and labels):
+    # measured up to 1.5e-8 (no adapter matmul: only the attention's summation order differs)
+    (TrainSettings(method="prompt_tuning", num_virtual_tokens=3, warmup_ratio=0.25, **ADAMW), 1e-6),
+], ids=["lora-sgd", "lora-adamw", "ia3-adamw", "vera-adamw", "prompt-adamw"])
 def test_batched_equals_each_user_alone(tiny_llama, tmp_path, settings, tolerance):
     batched = _batched(tiny_llama, settings, tmp_path)
     model, tok = load_model(tiny_llama), load_tokenizer(tiny_llama, padding_side="right")
     for user, pairs in USERS.items():
         alone = train_user_reference(model, tok, user, pairs, settings)
         assert batched[user]["steps"] == len(alone["losses"]) == settings.steps(len(pairs))
-        start = {k: torch.ones_like(v) if "ia3_l" in k else torch.zeros_like(v) for k, v in alone["state"].items()
-                 if "lora_A" not in k}  # PEFT's init of B (zeros) and of IA3 vectors (ones)
-        assert _max_rel({k: alone["state"][k] for k in start}, start) > 1e-3  # training moved the adapter
+        start = train_user_reference(model, tok, user, pairs, replace(settings, epochs=0))["state"]
+        frozen = [k for k in start if ".vera_A" in k or ".vera_B" in k]  # VeRA's shared projections
+        assert all(torch.equal(batched[user]["state"][k], alone["state"][k]) for k in frozen)
+        assert all(torch.equal(start[k], alone["state"][k]) for k in frozen)
+        trained = [k for k in start if k not in frozen]
+        assert _max_rel({k: alone["state"][k] for k in trained}, {k: start[k] for k in trained}) > 1e-3  # it moved
         error = _max_rel(batched[user]["state"], alone["state"])
         print(f"{user}: max relative error {error:.2e}")
         assert error < tolerance, user
 
 
-def test_init_is_pefts_under_user_seed(tiny_llama, tmp_path):
-    settings = TrainSettings(epochs=0)
+@pytest.mark.parametrize("method", ["lora", "ia3", "vera", "prompt_tuning"])
+def test_init_is_pefts_under_user_seed(tiny_llama, tmp_path, method):
+    settings = TrainSettings(method=method, epochs=0, r=4, num_virtual_tokens=3, **(IA3 if method == "ia3" else {}))
     model = load_model(tiny_llama)
     adapters = MultiUserAdapters(model, settings, slots=2)
     adapters.init_slot(1, 1234)
     torch.manual_seed(1234)
-    reference = peft.get_peft_model(load_model(tiny_llama), peft.LoraConfig(r=8, lora_alpha=8,
-                                                                             target_modules=["q_proj", "v_proj"]))
+    reference = peft.get_peft_model(load_model(tiny_llama), peft_config(settings))
     expected = peft.get_peft_model_state_dict(reference)
     got = adapters.peft_state(1)
     assert got.keys() == expected.keys()
     assert all(torch.equal(got[k], expected[k]) for k in got)
+    if method in ("lora", "prompt_tuning"):  # a random init: another seed, another adapter
+        adapters.init_slot(0, 1235)
+        assert not torch.equal(adapters.parameters()[0][0], adapters.parameters()[0][1])
 
 
-@pytest.mark.parametrize("method", ["lora", "ia3"])
+@pytest.mark.parametrize("method", ["lora", "ia3", "vera", "prompt_tuning"])
 def test_exported_adapters_load_in_peft_with_same_logits(tiny_llama, tmp_path, method):
-    extra = dict(target_modules=("k_proj", "v_proj", "down_proj"), feedforward_modules=("down_proj",)) \
-        if method == "ia3" else {}
+    extra = IA3 if method == "ia3" else dict(num_virtual_tokens=4) if method == "prompt_tuning" else {}
     settings = TrainSettings(method=method, optimizer="adamw", learning_rate=5e-2, batch_size=2, max_rows=8,
                              **extra)
     records = _batched(tiny_llama, settings, tmp_path)
@@ -105,7 +120,7 @@ def test_exported_adapters_load_in_peft_with_same_logits(tiny_llama, tmp_path, m
     # PEFT: one folder per user, then all users in one mixed batch (adapter_names per row)
     folders = {u: records[u]["folder"] for u in users}
     assert json.loads((tmp_path / folders["ann"].split("/")[-1] / "adapter_config.json").read_text())["peft_type"] \
-        == ("LORA" if method == "lora" else "IA3")
+        == method.upper()
     served = peft.PeftModel.from_pretrained(load_model(tiny_llama), folders[users[0]], adapter_name=users[0])
     for user in users[1:]:
         served.load_adapter(folders[user], adapter_name=user)
@@ -115,6 +130,7 @@ def test_exported_adapters_load_in_peft_with_same_logits(tiny_llama, tmp_path, m
             served.set_adapter(user)
             alone = served(input_ids=batch["input_ids"][slot:slot + 1],
                            attention_mask=batch["attention_mask"][slot:slot + 1]).logits[0]
+            assert alone.shape == multi_logits[slot].shape  # prompt tuning: logits of the virtual tokens too
             torch.testing.assert_close(alone, multi_logits[slot], atol=1e-5, rtol=1e-4)
         if method == "lora":  # PEFT's mixed-batch inference is LoRA-only
             mixed = served(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
@@ -123,7 +139,7 @@ def test_exported_adapters_load_in_peft_with_same_logits(tiny_llama, tmp_path, m
     base = load_model(tiny_llama)
     with torch.no_grad():
         plain = base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    assert (plain - multi_logits).abs().max() > 1e-3  # the adapters matter
+    assert (plain - multi_logits[:, -plain.shape[1]:]).abs().max() > 1e-3  # the adapters matter
 
 
 def test_rerun_skips_complete_users(tiny_llama, tmp_path):

@@ -54,9 +54,12 @@ def collate(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
 
 def completion_loss(causal_lm, batch: dict, row_users: torch.Tensor, n_users: int) -> torch.Tensor:
     """Each user's mean next-token loss on its completion tokens (n_users values: per user, the loss a batch of
-    that user alone gives; their sum is what is back-propagated). The LM head runs on completion positions only."""
+    that user alone gives; their sum is what is back-propagated). The LM head runs on completion positions only.
+    Positions the model puts before the input (prompt tuning's virtual tokens) get no label, as in PEFT."""
     hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-    targets = batch["labels"][:, 1:]
+    labels = batch["labels"]
+    labels = torch.nn.functional.pad(labels, (hidden.shape[1] - labels.shape[1], 0), value=-100)
+    targets = labels[:, 1:]
     keep = targets != -100
     logits = causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
     per_token = torch.nn.functional.cross_entropy(logits, targets[keep], reduction="none")

@@ -8,24 +8,27 @@ import logging
 from collections.abc import Callable
 
 from ..errors import LampkitError
+from .settings import METHODS
 from .settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
 
 def settings_from_oppu(oppu, max_rows: int, model_type: str) -> TrainSettings:
-    """The batched settings of an ``lampkit.oppu.train.TrainSettings``; only LoRA and IA3 have a batched path.
-    IA3 takes PEFT's default targets for ``model_type``, as the sequential mode does."""
+    """The batched settings of an ``lampkit.oppu.train.TrainSettings`` (LoRA, IA3, VeRA or prompt tuning). IA3
+    takes PEFT's default targets for ``model_type``, as the sequential mode does; LoRA and VeRA
+    ``target_modules``."""
     from peft.utils import TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING as FEEDFORWARD
     from peft.utils import TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING as IA3_TARGETS
 
-    if oppu.method not in ("lora", "ia3"):
-        raise LampkitError(f"mode batched trains lora or ia3, not {oppu.method!r}", field="peft_method")
+    if oppu.method not in METHODS:
+        raise LampkitError(f"mode batched trains {', '.join(METHODS)}, not {oppu.method!r}", field="peft_method")
     targets, feedforward = tuple(oppu.target_modules), ()
     if oppu.method == "ia3":
         targets, feedforward = tuple(IA3_TARGETS[model_type]), tuple(FEEDFORWARD[model_type])
     return TrainSettings(method=oppu.method, seed=oppu.seed, r=oppu.r, lora_alpha=oppu.lora_alpha,
                          lora_dropout=oppu.lora_dropout, target_modules=targets, feedforward_modules=feedforward,
+                         num_virtual_tokens=oppu.num_virtual_tokens,
                          epochs=oppu.num_train_epochs, batch_size=oppu.batch_size, learning_rate=oppu.learning_rate,
                          weight_decay=oppu.weight_decay, warmup_ratio=oppu.warmup_ratio,
                          max_grad_norm=oppu.max_grad_norm, max_length=oppu.max_length,

@@ -1,7 +1,7 @@
 """The one-user-at-a-time reference: plain PEFT and ``torch.optim`` on one user, with the batched path's
 conventions (init after ``torch.manual_seed(user_seed)``, the user's seeded example order, transformers' linear
 warm-up schedule, ``clip_grad_norm_``, completion-only loss). The equivalence tests and the benchmark's sequential
-side run it."""
+side run it. Prompt tuning runs PEFT's own forward (virtual tokens, extended mask and labels) and its loss."""
 
 from __future__ import annotations
 
@@ -16,18 +16,7 @@ from .data import completion_loss
 from .data import tokenize_pairs
 from .data import user_batches
 from .settings import TrainSettings
-
-
-def peft_config(settings: TrainSettings, base_model: str | None = None):
-    from peft import IA3Config
-    from peft import LoraConfig
-
-    if settings.method == "lora":
-        return LoraConfig(r=settings.r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-                          task_type="CAUSAL_LM", target_modules=list(settings.target_modules),
-                          base_model_name_or_path=base_model)
-    return IA3Config(target_modules=list(settings.target_modules), task_type="CAUSAL_LM",
-                     feedforward_modules=list(settings.feedforward_modules), base_model_name_or_path=base_model)
+from .settings import peft_config
 
 
 def train_user_reference(model, tokenizer, user_id: str, pairs: Sequence[dict],
@@ -52,13 +41,17 @@ def train_user_reference(model, tokenizer, user_id: str, pairs: Sequence[dict],
     batches = user_batches(seed, len(rows), settings.epochs, settings.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: settings.lr_factor(step, len(batches)))
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    causal_lm = peft_model.base_model.model
-    causal_lm.train()
+    prompt = settings.method == "prompt_tuning"
+    peft_model.train()
     losses = []
     for picked in batches:
         batch = collate([rows[i] for i in picked], pad)
         opt.zero_grad()
-        loss = completion_loss(causal_lm, batch, torch.zeros(len(picked), dtype=torch.long), 1)[0]
+        if prompt:
+            loss = peft_model(**batch).loss
+        else:
+            owners = torch.zeros(len(picked), dtype=torch.long)
+            loss = completion_loss(peft_model.base_model.model, batch, owners, 1)[0]
         loss.backward()
         if settings.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(trainable, settings.max_grad_norm)
@@ -66,5 +59,6 @@ def train_user_reference(model, tokenizer, user_id: str, pairs: Sequence[dict],
         schedule.step()
         losses.append(float(loss.detach()))
     state = {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}
-    peft_model.unload()
+    if not prompt:  # prompt tuning leaves the model's modules as they were
+        peft_model.unload()
     return {"state": state, "losses": losses, "seconds": time.perf_counter() - start}

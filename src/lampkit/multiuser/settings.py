@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-METHODS = ("lora", "ia3")
+METHODS = ("lora", "ia3", "vera", "prompt_tuning")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """How every user's adapter is trained. ``batch_size`` is per user (one optimizer step of a user sees that many
     of its own examples); ``max_rows`` bounds the rows of one batched step (users × their rows). With
-    ``lora_dropout`` > 0 the batched and one-user paths draw different (equally distributed) dropout masks."""
+    ``lora_dropout`` > 0 the batched and one-user paths draw different (equally distributed) dropout masks.
+    VeRA takes ``r``, ``target_modules``, ``lora_dropout`` (as ``vera_dropout``) and ``projection_prng_key``;
+    prompt tuning ``num_virtual_tokens`` (PEFT's random init)."""
 
     method: str = "lora"
     seed: int = 0
@@ -21,6 +23,8 @@ class TrainSettings:
     lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     feedforward_modules: tuple[str, ...] = ()
+    num_virtual_tokens: int = 8
+    projection_prng_key: int = 0
     epochs: int = 2
     batch_size: int = 4
     optimizer: str = "adamw"
@@ -55,3 +59,23 @@ class TrainSettings:
         if step < warmup:
             return step / max(1, warmup)
         return max(0.0, (total - step) / max(1, total - warmup))
+
+
+def peft_config(settings: TrainSettings, base_model: str | None = None):
+    """The PEFT config of one user's adapter under ``settings`` (a causal LM's)."""
+    from peft import IA3Config
+    from peft import LoraConfig
+    from peft import PromptTuningConfig
+    from peft import VeraConfig
+
+    s, common = settings, dict(task_type="CAUSAL_LM", base_model_name_or_path=base_model)
+    if s.method == "lora":
+        return LoraConfig(r=s.r, lora_alpha=s.lora_alpha, lora_dropout=s.lora_dropout,
+                          target_modules=list(s.target_modules), **common)
+    if s.method == "ia3":
+        return IA3Config(target_modules=list(s.target_modules), feedforward_modules=list(s.feedforward_modules),
+                         **common)
+    if s.method == "vera":
+        return VeraConfig(r=s.r, target_modules=list(s.target_modules), vera_dropout=s.lora_dropout,
+                          projection_prng_key=s.projection_prng_key, **common)
+    return PromptTuningConfig(num_virtual_tokens=s.num_virtual_tokens, **common)
