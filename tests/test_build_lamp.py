@@ -90,9 +90,12 @@ def test_card_declares_every_config_and_its_stats(built):
     meta = card_yaml(built)
     assert [c["config_name"] for c in meta["configs"]] == sorted(PUBLIC)
     first = meta["configs"][0]
-    assert first["data_files"][0] == {"split": "train", "path": f"data/{first['config_name']}/train-*"}
     card = (built / "README.md").read_text(encoding="utf-8")
     record = json.loads((built / "lampkit.json").read_text(encoding="utf-8"))
+    train = record["configs"][first["config_name"]]["splits"]["train"]
+    assert first["data_files"][0] == {"split": "train",
+                                      "path": f"data/{first['config_name']}/train-*-{train['digest']}.parquet"}
+    assert train["files"] == [f"train-00000-of-00001-{train['digest']}.parquet"]
     st = record["configs"]["LaMP_4_time"]["splits"]["validation"]
     assert st["questions"] == 10 and st["users"] == 3
     assert "| `LaMP_4_time` | validation | 10 | 3 |" in card

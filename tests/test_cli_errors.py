@@ -19,6 +19,7 @@ import evaluate
 import pytest
 
 import lampkit.lamp_eval
+from lampkit.build import shard_paths
 from lampkit.errors import LampkitError
 
 LAMPKIT = Path(sys.executable).with_name("lampkit")
@@ -41,7 +42,7 @@ def base(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stderr
     shutil.rmtree(root / "cache")
     shutil.copytree(root / "built", root / "no_shard")
-    (root / "no_shard" / "data" / "LaMP_3_user" / "test-00000-of-00001.parquet").unlink()
+    shard_paths(root / "no_shard", "LaMP_3_user", "test")[0].unlink()
     (root / "empty").mkdir()
     (root / "a_file").write_text("not a folder\n")
     (root / "golds.json").write_text(_outputs(["3", "4"]))

@@ -171,10 +171,12 @@ def local_build(tmp_path_factory) -> Path:
 def test_card_has_configs_stats_sources_and_citation(local_build):
     meta = card_yaml(local_build)
     assert [c["config_name"] for c in meta["configs"]] == ["abstract_generation_temporal", "product_review_user"]
-    assert {"split": "validation", "path": "data/product_review_user/validation-*"} in meta["configs"][1]["data_files"]
     assert meta["pretty_name"] == "LongLaMP"
     card = (local_build / "README.md").read_text(encoding="utf-8")
     record = json.loads((local_build / "lampkit.json").read_text(encoding="utf-8"))
+    digest = record["configs"]["product_review_user"]["splits"]["validation"]["digest"]
+    assert {"split": "validation", "path": f"data/product_review_user/validation-*-{digest}.parquet"} in \
+        meta["configs"][1]["data_files"]
     stats = record["configs"]["abstract_generation_temporal"]["splits"]["test"]
     raw = raw_rows(SAMPLE, "abstract_generation_temporal", "test")
     assert stats["questions"] == len(raw) == make_sample.TEMPORAL_USERS

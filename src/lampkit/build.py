@@ -1,13 +1,18 @@
 """``lampkit build``: run a benchmark's ``datasets`` builder and write a Hub-ready dataset folder.
 
-The folder holds ``data/<config>/<split>-NNNNN-of-NNNNN.parquet``, a ``README.md`` dataset card whose YAML
-``configs:`` lets stock ``datasets.load_dataset(folder, config)`` read it, and ``lampkit.json``, the
+The folder holds ``data/<config>/<split>-NNNNN-of-NNNNN-<digest>.parquet``, a ``README.md`` dataset card whose
+YAML ``configs:`` lets stock ``datasets.load_dataset(folder, config)`` read it, and ``lampkit.json``, the
 machine-readable build record (sources, stats, ranking columns) the card is rendered from. It is written to
 a temporary sibling folder and renamed into place, so an error never leaves it half-written.
+
+``<digest>`` is a digest of the split's Parquet bytes, named in the card's ``data_files``: stock ``datasets`` keys
+its cache of a local folder by the card's YAML only (not by the files' contents or mtimes), so without it a folder
+rebuilt with other rows at the same path would load the old rows from the user's cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -30,6 +35,8 @@ from .tasks import parse_config_name
 
 BUILD_RECORD = "lampkit.json"
 SHARD_BYTES = 500 * 2**20
+#: Hex digits of the content digest in shard names (as ``datasets`` 2.x ``push_to_hub`` named its shards).
+DIGEST_CHARS = 16
 DEFAULT_CACHE = Path(os.environ.get("LAMPKIT_CACHE", Path.home() / ".cache" / "lampkit"))
 
 
@@ -131,16 +138,33 @@ def empty_profile_fields(split: datasets.Dataset, task) -> dict[str, int]:
     return counts
 
 
-def write_split(split: datasets.Dataset, folder: Path, name: str) -> list[str]:
-    """Write one split as Parquet shards of at most ~500 MB; returns the file names."""
+def write_split(split: datasets.Dataset, folder: Path, name: str) -> tuple[list[str], str]:
+    """Write one split as Parquet shards of at most ~500 MB named ``<name>-NNNNN-of-NNNNN-<digest>.parquet``, with
+    ``digest`` the first :data:`DIGEST_CHARS` hex digits of a sha256 over the shards' bytes; returns the file names
+    and the digest. Other rows give other names, so the card's ``data_files`` (and ``datasets``' cache key) change."""
     folder.mkdir(parents=True, exist_ok=True)
     num = max(1, math.ceil(split.data.nbytes / SHARD_BYTES))
-    names = []
-    for i in range(num):
-        fname = f"{name}-{i:05d}-of-{num:05d}.parquet"
-        split.shard(num, i, contiguous=True).to_parquet(str(folder / fname))
-        names.append(fname)
-    return names
+    digest = hashlib.sha256()
+    stems = [f"{name}-{i:05d}-of-{num:05d}" for i in range(num)]
+    for i, stem in enumerate(stems):
+        path = folder / f".{stem}.parquet"  # hidden until renamed with the digest of all the shards
+        split.shard(num, i, contiguous=True).to_parquet(str(path))
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    short = digest.hexdigest()[:DIGEST_CHARS]
+    names = [f"{stem}-{short}.parquet" for stem in stems]
+    for stem, fname in zip(stems, names):
+        os.replace(folder / f".{stem}.parquet", folder / fname)
+    return names, short
+
+
+def shard_paths(out: str | Path, config: str, split: str) -> list[Path]:
+    """The Parquet shards of ``split`` of ``config`` in the built folder ``out``, as its build record lists them."""
+    out = Path(out)
+    built = read_record(out)["configs"].get(config)
+    if built is None or split not in built["splits"]:
+        raise LampkitError(f"no split {split!r} of config {config!r} in this built folder", file=out)
+    return [out / "data" / config / f for f in built["splits"][split]["files"]]
 
 
 def read_record(out: Path) -> dict:
@@ -171,10 +195,11 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
             splits, sources = prepare(benchmark, config, options)
             splits, rankings = add_rankings(splits, config, options)
             task, kind = parse_config_name(config)
-            files = {name: write_split(split, tmp / "data" / config, name) for name, split in splits.items()}
+            written = {name: write_split(split, tmp / "data" / config, name) for name, split in splits.items()}
             record["configs"][config] = {
                 "benchmark": benchmark, "task": task.name, "split_kind": kind,
-                "splits": {name: {"files": files[name], **stats.split_stats(split, task),
+                "splits": {name: {"files": written[name][0], "digest": written[name][1],
+                                  **stats.split_stats(split, task),
                                   "empty_profile_fields": empty_profile_fields(split, task)}
                            for name, split in splits.items()},
                 "sources": sources, "rankings": rankings, "lampkit_version": __version__,

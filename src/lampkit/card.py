@@ -21,13 +21,21 @@ def _shown(source: str) -> str:
     return f"{source.removeprefix('local:')} (local mirror)" if source.startswith("local:") else source
 
 
+def data_files_path(config: str, split: str, built: dict) -> str:
+    """The ``data_files`` path of one split of a build record's config: its shards' content digest is part of it,
+    so stock ``datasets`` (which keys its cache of a local folder by the card's YAML) never serves a rebuilt folder's
+    old rows. A config built before shard names had a digest keeps its plain ``<split>-*`` pattern."""
+    digest = built["splits"][split].get("digest")
+    return f"data/{config}/{split}-*-{digest}.parquet" if digest else f"data/{config}/{split}-*"
+
+
 def render_dataset_card(record: dict, repo_id: str | None = None) -> str:
     """The README.md of a built folder: YAML ``configs:`` for stock ``load_dataset`` plus stats and sources."""
     configs = dict(sorted(record["configs"].items()))
     benchmarks = sorted({c["benchmark"] for c in configs.values()})
     yaml_configs = [
         {"config_name": name,
-         "data_files": [{"split": split, "path": f"data/{name}/{split}-*"} for split in c["splits"]]}
+         "data_files": [{"split": split, "path": data_files_path(name, split, c)} for split in c["splits"]]}
         for name, c in configs.items()
     ]
     data = DatasetCardData(
