@@ -137,3 +137,15 @@ def test_a_rebuilt_longlamp_folder_loads_its_new_rows_in_a_fresh_process(tmp_pat
     assert second["validation"]["output"] == fixed.to_pylist() != first["validation"]["output"]
     assert second["train"] == first["train"]
     assert_only_current_shards(out)
+
+
+def test_a_split_in_several_shards_shares_one_digest_and_loads_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("lampkit.build.SHARD_BYTES", 4096)
+    out = tmp_path / "lamp"
+    build("lamp", ["LaMP_4_user"], out, BuildOptions(data_dir=str(LAMP), cache_dir=tmp_path / "cache"))
+    train = read_record(out)["configs"]["LaMP_4_user"]["splits"]["train"]
+    num = len(train["files"])
+    assert num > 1 and train["files"] == [f"train-{i:05d}-of-{num:05d}-{train['digest']}.parquet" for i in range(num)]
+    raw = json.loads((LAMP / "LaMP_4" / "train" / "train_questions.json").read_text(encoding="utf-8"))
+    assert load_fresh(out, "LaMP_4_user", tmp_path / "hf_cache")["train"]["input"] == [q["input"] for q in raw]
+    assert_only_current_shards(out)
