@@ -3,16 +3,19 @@ load from it over HTTP on 127.0.0.1, with ``HF_ENDPOINT`` pointing at it.
 
 It speaks the subset of the Hub protocol those clients use (huggingface/huggingface_hub:src/huggingface_hub/hf_api.py):
 repo create (with ``private``), ``whoami-v2``, ``validate-yaml``, ``preupload`` (every file is ``regular``, so the
-client sends contents inline, base64, in the commit), ``commit`` (NDJSON: files and deletions), repo info with ``sha``
-and ``siblings``, ``tree``, ``paths-info`` and ``resolve`` (GET and HEAD, with ETag, X-Repo-Commit, Content-Length and
-byte ranges). It stores what it is sent, on disk under ``root``, as immutable commits over content-addressed blobs (git
-blob ids), so any branch or commit sha can be read back. Private repos exist only for their owner's token: anonymous
-requests get 401 and other users 404, both with ``X-Error-Code: RepoNotFound``, as on the Hub.
+client sends contents inline, base64, in the commit), ``commit`` (NDJSON: files and deletions, on a branch), repo info
+with ``sha`` and ``siblings``, ``tree``, ``paths-info`` and ``resolve`` (GET and HEAD, with ETag, X-Repo-Commit,
+Content-Length and byte ranges), and git refs: ``branch`` (create from a starting point, delete), ``tag`` (create on
+a revision, delete), ``refs`` (branches and tags) and ``commits`` (a revision's history). It stores what it is sent,
+on disk under ``root``, as immutable commits over content-addressed blobs (git blob ids); every read takes a
+revision that is a branch, a tag or a full commit sha, and an unknown one is 404 ``RevisionNotFound``. Private repos
+exist only for their owner's token: anonymous requests get 401 and other users 404, both with ``X-Error-Code:
+RepoNotFound``, as on the Hub.
 
-Simplifications: any valid token may create repos in any namespace; only the creator may write; one branch
-(``main``); no LFS/Xet storage, no pull requests, no pagination. Requests are logged in memory (method, path,
-status, user; never headers) in ``HubServer.requests``, the paths each commit added or deleted in
-``HubServer.commits``; routes it does not know land in ``HubServer.unhandled``.
+Simplifications: any valid token may create repos in any namespace; only the creator may write; commits go to
+branches only; no short shas, no LFS/Xet storage, no pull requests (``refs`` lists none), no pagination. Requests
+are logged in memory (method, path, status, user; never headers) in ``HubServer.requests``, the paths each commit
+added or deleted in ``HubServer.commits``; routes it does not know land in ``HubServer.unhandled``.
 
 Run it by hand with ``python tests/hub_server.py --root DIR [--port N]``.
 """
@@ -46,6 +49,9 @@ REPO_TYPES = ("model", "dataset", "space")
 _URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _YAML_BLOCK = re.compile(r"\A\s*---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_SHA = re.compile(r"[0-9a-f]{40}")
+#: What git refuses in a ref name (``git check-ref-format``), plus what the Hub keeps for itself (``refs/...``).
+_BAD_REF = re.compile(r"(^[-/.]|^refs/|\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\]|/\.|\.lock$|\.lock/|[/.]$|^@$)")
 
 
 class HubError(Exception):
@@ -66,8 +72,9 @@ def _now() -> str:
 
 
 class HubStore:
-    """Repos on disk: ``{type}s/{ns}/{name}/`` holds ``repo.json`` (owner, privacy, refs), ``commits/{sha}.json``
-    (parent, message, date, ``files``: path → {oid, size}) and ``blobs/{oid}``."""
+    """Repos on disk: ``{type}s/{ns}/{name}/`` holds ``repo.json`` (owner, privacy, ``refs``: branch → sha,
+    ``tags``: tag → sha), ``commits/{sha}.json`` (parent, author, message, date, ``files``: path → {oid, size}) and
+    ``blobs/{oid}``."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -91,25 +98,61 @@ class HubStore:
         with self.lock:
             if self.meta(repo_type, repo_id) is not None:
                 return False
-            sha = self._store_commit(repo_type, repo_id, None, "initial commit", "", {})
+            sha = self._store_commit(repo_type, repo_id, None, "initial commit", "", {}, "system")
             now = _now()
-            meta = {"owner": owner, "private": private, "createdAt": now, "lastModified": now, "refs": {"main": sha}}
+            meta = {"owner": owner, "private": private, "createdAt": now, "lastModified": now, "refs": {"main": sha},
+                    "tags": {}}
             self._write_json(self._dir(repo_type, repo_id) / "repo.json", meta)
             return True
 
-    def _store_commit(self, repo_type, repo_id, parent, title, description, files) -> str:
-        body = {"parent": parent, "title": title, "description": description, "date": _now(), "files": files}
+    def _store_commit(self, repo_type, repo_id, parent, title, description, files, author) -> str:
+        body = {"parent": parent, "title": title, "description": description, "date": _now(), "files": files,
+                "author": author}
         sha = hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()
         self._write_json(self._dir(repo_type, repo_id) / "commits" / f"{sha}.json", body)
         return sha
 
     def resolve(self, repo_type: str, repo_id: str, revision: str) -> str | None:
-        """The commit sha a branch name or a commit sha stands for, or None."""
-        refs = self.meta(repo_type, repo_id)["refs"]
-        if revision in refs:
-            return refs[revision]
-        known = (self._dir(repo_type, repo_id) / "commits" / f"{revision}.json").exists()
-        return revision if re.fullmatch(r"[0-9a-f]{40}", revision) and known else None
+        """The commit sha a branch, a tag or a full commit sha stands for (in that order, as on the Hub), or None."""
+        meta = self.meta(repo_type, repo_id)
+        for refs in (meta["refs"], meta.get("tags", {})):
+            if revision in refs:
+                return refs[revision]
+        if _SHA.fullmatch(revision) and (self._dir(repo_type, repo_id) / "commits" / f"{revision}.json").exists():
+            return revision
+        return None
+
+    def set_ref(self, repo_type: str, repo_id: str, kind: str, name: str, target: str | None) -> str:
+        """Create (``target``: a revision) or delete (``target`` None) branch or tag ``name`` (``kind``: ``refs``
+        or ``tags``); returns the commit sha it points (pointed) at."""
+        with self.lock:
+            meta = self.meta(repo_type, repo_id)
+            refs = meta.setdefault(kind, {})
+            if target is None:
+                if name not in refs:
+                    raise HubError(404, f"Invalid rev id: {name}", "RevisionNotFound")
+                if kind == "refs" and name == "main":
+                    raise HubError(403, "Cannot delete the default branch (main)")
+                sha = refs.pop(name)
+            else:
+                if name in meta["refs"] or name in meta.get("tags", {}):
+                    raise HubError(409, f"Reference already exists: {name}")
+                sha = self.resolve(repo_type, repo_id, target)
+                if sha is None:
+                    raise HubError(404, f"Invalid rev id: {target}", "RevisionNotFound")
+                refs[name] = sha
+            meta["lastModified"] = _now()
+            self._write_json(self._dir(repo_type, repo_id) / "repo.json", meta)
+            return sha
+
+    def history(self, repo_type: str, repo_id: str, sha: str) -> list[tuple[str, dict]]:
+        """(sha, commit) from ``sha`` back to the initial commit, newest first."""
+        out = []
+        while sha is not None:
+            commit = self.commit(repo_type, repo_id, sha)
+            out.append((sha, commit))
+            sha = commit["parent"]
+        return out
 
     def commit(self, repo_type: str, repo_id: str, sha: str) -> dict:
         return json.loads((self._dir(repo_type, repo_id) / "commits" / f"{sha}.json").read_text())
@@ -117,12 +160,14 @@ class HubStore:
     def blob(self, repo_type: str, repo_id: str, oid: str) -> Path:
         return self._dir(repo_type, repo_id) / "blobs" / oid
 
-    def apply(self, repo_type, repo_id, branch, title, description, parent_commit, ops) -> str:
+    def apply(self, repo_type, repo_id, branch, title, description, parent_commit, ops, author) -> str:
         """Apply ``ops`` (``("add", path, bytes)``, ``("delete", path)``, ``("delete_folder", path)``) on top of
-        ``branch`` as one new commit; returns its sha."""
+        ``branch`` as one new commit by ``author``; returns its sha."""
         with self.lock:
             meta = self.meta(repo_type, repo_id)
             if branch not in meta["refs"]:
+                if self.resolve(repo_type, repo_id, branch) is not None:
+                    raise HubError(400, f"Invalid rev id: {branch} is not a branch; commits go to a branch")
                 raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
             head = meta["refs"][branch]
             if parent_commit is not None and parent_commit != head:
@@ -149,7 +194,7 @@ class HubStore:
                         raise HubError(404, f"A folder with this name doesn't exist: {op[1]}", "EntryNotFound")
                     for path in gone:
                         del files[path]
-            sha = self._store_commit(repo_type, repo_id, head, title, description, files)
+            sha = self._store_commit(repo_type, repo_id, head, title, description, files, author)
             meta["refs"][branch] = sha
             meta["lastModified"] = _now()
             self._write_json(self._dir(repo_type, repo_id) / "repo.json", meta)
@@ -299,6 +344,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return lambda q, b: self._preupload(repo_type, repo_id, rest[1], b)
                 if self.command == "POST" and len(rest) == 2 and rest[0] == "commit":
                     return lambda q, b: self._commit(repo_type, repo_id, rest[1], q, b)
+                if self.command in ("POST", "DELETE") and len(rest) == 2 and rest[0] in ("branch", "tag"):
+                    return lambda q, b: self._ref(repo_type, repo_id, rest[0], rest[1], b)
+                if self.command == "GET" and rest == ["refs"]:
+                    return lambda q, b: self._refs(repo_type, repo_id, q)
+                if self.command == "GET" and len(rest) == 2 and rest[0] == "commits":
+                    return lambda q, b: self._commits(repo_type, repo_id, rest[1])
             return None
         repo_type = {"datasets": "dataset", "spaces": "space"}.get(s[0] if s else "", "model")
         s = s[1:] if repo_type != "model" else s
@@ -477,7 +528,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(400, "A commit needs a header with a summary")
         sha = self.server.store.apply(
             repo_type, repo_id, revision, header["summary"], header.get("description", ""),
-            header.get("parentCommit"), ops,
+            header.get("parentCommit"), ops, self._who,
         )
         self.server.commits.append({
             "repo": f"{repo_type}s/{repo_id}",
@@ -487,6 +538,45 @@ class _Handler(BaseHTTPRequestHandler):
         })
         url = f"{self._repo_url(repo_type, repo_id)}/commit/{sha}"
         self._json({"success": True, "commitOid": sha, "commitUrl": url})
+
+    def _ref(self, repo_type, repo_id, kind, name, body):
+        """``POST branch/{name}`` (JSON ``startingPoint``, default ``main``), ``POST tag/{revision}`` (JSON ``tag``,
+        ``message``), ``DELETE branch/{name}``, ``DELETE tag/{name}``."""
+        self._writable(repo_type, repo_id)
+        store = self.server.store
+        if self.command == "DELETE":
+            store.set_ref(repo_type, repo_id, "refs" if kind == "branch" else "tags", name, None)
+            self._json({})
+            return
+        payload = json.loads(body) if body.strip() else {}
+        if kind == "branch":
+            new, target = name, payload.get("startingPoint") or "main"
+        else:
+            new, target = payload["tag"], name
+        if not isinstance(new, str) or not new or _BAD_REF.search(new) or _SHA.fullmatch(new):
+            raise HubError(400, f"Invalid reference for a {kind}: {new!r}")
+        store.set_ref(repo_type, repo_id, "refs" if kind == "branch" else "tags", new, target)
+        self._json({})
+
+    def _refs(self, repo_type, repo_id, query):
+        meta = self._readable(repo_type, repo_id)
+
+        def listing(refs: dict, prefix: str) -> list[dict]:
+            return [{"name": n, "ref": f"{prefix}{n}", "targetCommit": sha} for n, sha in sorted(refs.items())]
+
+        answer = {"branches": listing(meta["refs"], "refs/heads/"), "converts": [],
+                  "tags": listing(meta.get("tags", {}), "refs/tags/")}
+        if query.get("include_prs", ["0"])[0] == "1":
+            answer["pullRequests"] = []
+        self._json(answer)
+
+    def _commits(self, repo_type, repo_id, revision):
+        sha = self._commit_at(repo_type, repo_id, revision)
+        self._json([
+            {"id": c_sha, "title": c["title"], "message": c["description"], "date": c["date"],
+             "authors": [{"user": c.get("author") or "system"}]}
+            for c_sha, c in self.server.store.history(repo_type, repo_id, sha)
+        ])
 
     def _resolve(self, repo_type, repo_id, revision, path):
         sha = self._commit_at(repo_type, repo_id, revision)
