@@ -36,7 +36,8 @@ class GenerateArguments:
     # adapter and outputs
     output_dir: str = field(default="out/recipes/generate", metadata={"help": "predictions, results, report"})
     adapter: str | None = field(default=None, metadata={"help": "PEFT adapter folder or Hub repo id"})
-    adapter_revision: str | None = None
+    adapter_revision: str | None = field(default=None, metadata={"help": "branch, tag or commit sha of a Hub "
+                                                                         "--adapter (default main)"})
     run_name: str | None = field(default=None, metadata={"help": "this run's name in the report"})
     compare: list[str] | None = field(default=None, metadata={"help": "results.json files shown beside this run"})
     user_adapters: str | None = field(default=None, metadata={"help": "per-user adapters (lampkit.oppu): a "
@@ -97,7 +98,7 @@ def write_outputs(out: Path, name: str, task, kind, rows, outputs, record_args, 
     from lampkit.report import write_report
     from lampkit.scoring.files import write_json
 
-    model_args, data_args, decoding, gen_args, chat = record_args
+    model_args, data_args, decoding, gen_args, chat, commit = record_args
     user_col = task.user_column(kind)
     record = run_record(
         task.name, outputs, rows["output"], config=data_args.dataset_config, split=data_args.eval_split,
@@ -107,7 +108,7 @@ def write_outputs(out: Path, name: str, task, kind, rows, outputs, record_args, 
         prompt=dict(style=data_args.style, ranking=data_args.ranking, k=data_args.k,
                     max_length=data_args.prompt_max_length, profile_column=data_args.profile_column),
         extra={"dataset": data_args.dataset_name, "adapter_revision": gen_args.adapter_revision,
-               "chat_template": chat, "run_name": name})
+               "adapter_commit": commit, "chat_template": chat, "run_name": name})
     write_predictions(out / "predictions.json", task.name, rows["id"], outputs)
     write_json(out / "results.json", record)
     write_report({**others, record["run_name"]: record}, out)
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     task, kind, seq2seq, tokenizer, rows, adapter, others = load_inputs(model_args, data_args, decoding_args,
                                                                         gen_args)
     # 2. model
+    from lampkit.adapters.hub import adapter_commit
     from lampkit.atomic import replace_dir
     from lampkit.modeling.generation import generate
 
@@ -148,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tmp.chmod(0o755)
         used_chat = bool(tokenizer.chat_template) if chat is None and not seq2seq else bool(chat)
-        record_args = (model_args, data_args, decoding, gen_args, used_chat)
+        commit = adapter_commit(adapter) if adapter is not None else None  # the pulled adapter's Hub commit
+        record_args = (model_args, data_args, decoding, gen_args, used_chat, commit)
         if gen_args.user_adapters:
             (tmp / "task_model_alone").mkdir()
             others["task model alone"] = write_outputs(tmp / "task_model_alone", "task model alone", task, kind,

@@ -61,6 +61,14 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
         raise LampkitError(f"{task.name} has no per-item training pairs", field="train_mode")
     if hub_args.push_adapter and not hub_args.adapter_repo_id:
         raise LampkitError("push_adapter needs adapter_repo_id", field="adapter_repo_id")
+    if hub_args.adapter_revision is not None:
+        from lampkit.hub import COMMIT_SHA
+
+        if not hub_args.push_adapter:
+            raise LampkitError("adapter_revision (the branch to push to) needs push_adapter", field="adapter_revision")
+        if not hub_args.adapter_revision or COMMIT_SHA.fullmatch(hub_args.adapter_revision):
+            raise LampkitError(f"a push goes to a branch name, not {hub_args.adapter_revision!r}",
+                               field="adapter_revision")
     if hub_args.public and is_licensed(task):
         print(f"sft_task: warning: {task.name} is licensed data; pushing its adapter public as asked", file=sys.stderr)
     if Path(training_args.output_dir).is_file():
@@ -277,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
 
         url = push_adapter(final / "adapter", hub_args.adapter_repo_id, public=hub_args.public,
                            licensed=is_licensed(task), revision=hub_args.adapter_revision)
-        print(f"sft_task: pushed to {url}")
+        print(f"sft_task: pushed to {url}" + (f" (branch {hub_args.adapter_revision})"
+                                               if hub_args.adapter_revision else ""))
     return 0
 
 

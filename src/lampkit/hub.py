@@ -7,6 +7,7 @@ The endpoint is ``HF_ENDPOINT`` (default https://huggingface.co). The token, whe
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from huggingface_hub import snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.errors import LocalEntryNotFoundError
+from huggingface_hub.errors import RevisionNotFoundError
 from huggingface_hub.utils import get_token
 from huggingface_hub.utils import httpx
 from huggingface_hub.utils import validate_repo_id
@@ -32,6 +34,8 @@ from lampkit.tasks import is_licensed
 DEFAULT_PRIVATE = {"dataset": False, "model": True}
 #: Remote files a dataset push deletes when the folder no longer has them (stale Parquet shards).
 DATASET_PRUNE = ("data/*",)
+#: A full commit sha, as the Hub names commits (and the cache names snapshot folders).
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -173,8 +177,10 @@ def push_folder(
     token: str | None = None,
     commit_message: str = "Upload with lampkit push",
     prune: tuple[str, ...] = (),
+    revision: str | None = None,
 ) -> str:
-    """Create ``repo_id`` if needed and upload ``folder`` to it in one commit; return the repo URL.
+    """Create ``repo_id`` if needed and upload ``folder`` to it in one commit on branch ``revision`` (default
+    ``main``; a missing branch is created from ``main``); return the repo URL.
 
     ``private=None`` takes ``DEFAULT_PRIVATE[repo_type]``. A repo that already exists keeps its visibility, but a
     private push into an existing public repo is refused (nothing is uploaded). Remote files matching a ``prune``
@@ -187,6 +193,8 @@ def push_folder(
         raise LampkitError(f"repo type must be one of {sorted(DEFAULT_PRIVATE)}", field="repo_type")
     if not folder.is_dir():
         raise LampkitError("not a folder", file=folder)
+    if revision is not None and (not revision or COMMIT_SHA.fullmatch(revision)):
+        raise LampkitError(f"a push goes to a branch name, not {revision!r}", field="revision")
     private = DEFAULT_PRIVATE[repo_type] if private is None else private
     token = token or get_token()
     if not token:
@@ -199,10 +207,13 @@ def push_folder(
                 f"{repo_type} repo {repo_id} already exists and is public; refusing a private push into it",
                 field="private",
             )
+        if revision not in (None, constants.DEFAULT_REVISION):
+            api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
         api.upload_folder(
             repo_id=repo_id,
             folder_path=folder,
             repo_type=repo_type,
+            revision=revision,
             commit_message=commit_message,
             delete_patterns=list(prune) or None,
         )
@@ -221,8 +232,9 @@ def download_repo(
     revision: str | None = None,
     token: str | None = None,
 ) -> Path:
-    """Download ``repo_id`` (only files matching ``allow_patterns``, if given) into the Hub cache; return its
-    folder."""
+    """Download ``repo_id`` at ``revision`` (a branch, tag or commit sha; default ``main``; only files matching
+    ``allow_patterns``, if given) into the Hub cache; return its folder (``snapshots/<commit sha>``). A revision the
+    repo does not have is a LampkitError naming the field ``revision``."""
     try:
         return Path(
             snapshot_download(
@@ -233,6 +245,9 @@ def download_repo(
                 token=token,
             )
         )
+    except RevisionNotFoundError:
+        raise LampkitError(f"{repo_type} repo {repo_id} has no revision {revision!r} (a branch, tag or commit sha)",
+                           field="revision") from None
     except (HfHubHTTPError, LocalEntryNotFoundError) as err:
         raise LampkitError(
             f"cannot download {repo_type} repo {repo_id} (private repos need HF_TOKEN): {first_line(err)}",
