@@ -1,9 +1,12 @@
 """The sequential per-user trainer: the base loaded once, one PEFT model, a fresh adapter per user trained by a
 light optimizer loop (AdamW, linear schedule with warmup, gradient clipping, epochs, loss on the completion only;
-the exact conventions are in :mod:`lampkit.oppu`), written atomically, then deleted before the next user.
+the exact conventions are in :mod:`lampkit.oppu`), written atomically.
 
 A new ``Trainer`` and ``get_peft_model`` per user, as the originals did, costs more than the training itself on
-small profiles (``bench/bench_oppu_overhead.py``); the loop here keeps the work outside optimizer steps small.
+small profiles (``bench/bench_oppu_overhead.py``); the loop here keeps the work outside optimizer steps small. A
+LoRA adapter is injected once and re-drawn in place for each user with the very draws PEFT's injection makes
+(:class:`LoraRedraw`), so a user's adapter is bit for bit the one a fresh ``add_adapter`` under that user's seed
+gives; other methods add the next user's adapter and delete the previous one.
 """
 
 from __future__ import annotations
@@ -94,20 +97,83 @@ def encode_pairs(tokenizer, pairs: Sequence[dict], max_length: int, chat: bool |
     return out
 
 
-def _collate(examples, pad_id: int, seq2seq: bool):
-    import torch
+class Examples:
+    """One user's encoded pairs padded once (right padding; attention mask 1 over the tokens, labels -100 over the
+    padding); :meth:`batch` takes rows and cuts the padding to the longest of them, as padding each batch would."""
 
-    width = max(len(ids) for ids, _ in examples)
-    if seq2seq:
-        label_width = max(len(lab) for _, lab in examples)
-        input_ids = torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples])
-        mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples])
-        labels = torch.tensor([lab + [-100] * (label_width - len(lab)) for _, lab in examples])
-        return dict(input_ids=input_ids, attention_mask=mask, labels=labels)
-    input_ids = torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples])
-    mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples])
-    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in examples])
-    return dict(input_ids=input_ids, attention_mask=mask, labels=labels)
+    def __init__(self, examples: Sequence[tuple[list[int], list[int]]], pad_id: int, seq2seq: bool):
+        import torch
+
+        self.n = len(examples)
+        self.lengths = [len(ids) for ids, _ in examples]
+        self.label_lengths = [len(lab) for _, lab in examples] if seq2seq else self.lengths
+        width, label_width = max(self.lengths, default=0), max(self.label_lengths, default=0)
+        self.input_ids = torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples])
+        self.attention_mask = torch.tensor([[1] * n + [0] * (width - n) for n in self.lengths])
+        self.labels = torch.tensor([lab + [-100] * (label_width - len(lab)) for _, lab in examples])
+
+    def batch(self, rows: Sequence[int]) -> dict:
+        import torch
+
+        index = torch.tensor(rows)
+        width = max(self.lengths[i] for i in rows)
+        label_width = max(self.label_lengths[i] for i in rows)
+        return dict(input_ids=self.input_ids[index, :width], attention_mask=self.attention_mask[index, :width],
+                    labels=self.labels[index, :label_width])
+
+
+class LoraRedraw:
+    """Re-initialise a plain LoRA adapter in place with the random draws ``add_adapter`` makes, in its order:
+    per targeted layer (in ``named_modules`` order) ``nn.Linear``'s own init of A then of B (on the CPU, default
+    dtype), then ``reset_lora_parameters`` (A: Kaiming uniform again, B: zeros), then the cast to the base layer's
+    dtype and PEFT's upcast (``peft:tuners/lora/layer.py`` ``update_layer``). :meth:`of` gives None where the
+    adapter is anything else (DoRA, bias, other inits, other layer types), and the trainer falls back to adding a
+    new adapter."""
+
+    def __init__(self, layers: list[tuple]):
+        self.layers = layers
+
+    @classmethod
+    def of(cls, peft_model, name: str) -> LoraRedraw | None:
+        from peft import LoraConfig
+        from peft.tuners.lora.layer import Linear
+        from peft.tuners.lora.layer import LoraLayer
+
+        config = peft_model.peft_config[name]
+        if (not isinstance(config, LoraConfig) or config.init_lora_weights is not True or config.use_dora
+                or config.lora_bias or config.modules_to_save or config.trainable_token_indices
+                or config.target_parameters or config.layers_to_transform is not None):
+            return None
+        layers = []
+        for _, module in peft_model.named_modules():
+            if not isinstance(module, LoraLayer) or name not in module.lora_A:
+                continue
+            if type(module) is not Linear or name in module.lora_variant:
+                return None
+            a, b = module.lora_A[name], module.lora_B[name]
+            if b.bias is not None:
+                return None
+            layers.append((a.weight, b.weight, module.get_base_layer().weight.dtype))
+        owned = {id(p) for a, b, _ in layers for p in (a, b)}
+        trainable = {id(p) for p in peft_model.parameters() if p.requires_grad}
+        return cls(layers) if layers and trainable == owned else None
+
+    def __call__(self) -> None:
+        import math
+
+        import torch
+
+        dtype = torch.get_default_dtype()
+        with torch.no_grad():
+            for a, b, base_dtype in self.layers:
+                draw_a = torch.empty(a.shape, dtype=dtype)
+                torch.nn.init.kaiming_uniform_(draw_a, a=math.sqrt(5))  # nn.Linear(in, r) initialising itself
+                torch.nn.init.kaiming_uniform_(torch.empty(b.shape, dtype=dtype), a=math.sqrt(5))  # nn.Linear(r, out)
+                torch.nn.init.kaiming_uniform_(draw_a, a=math.sqrt(5))  # reset_lora_parameters: A
+                if base_dtype.is_floating_point:
+                    draw_a = draw_a.to(base_dtype)  # moved to the base layer's dtype, then upcast by PEFT
+                a.copy_(draw_a)
+                b.zero_()  # reset_lora_parameters: B
 
 
 def load_start_model(model_name_or_path: str, task_adapter: str | None = None, *, dtype: str = "float32",
@@ -149,22 +215,33 @@ class UserTrainer:
         self.config = peft_config(settings, self.seq2seq)
         self.peft = None
         self.current: str | None = None
+        self._redraw: LoraRedraw | None = None
+        self._params: list | None = None
+        self._save_embeddings: bool | None = None
+        self._state: dict | None = None
+        self._config_files: dict[str, bytes] | None = None
         if gradient_checkpointing:
             model.gradient_checkpointing_enable()
             model.enable_input_require_grads()
 
     def _fresh_adapter(self, name: str, seed: int) -> None:
+        """The adapter of the user whose seed is ``seed``: PEFT's random init drawn right after
+        ``torch.manual_seed(seed)``; injected once, then redrawn in place (LoRA) or added anew (other methods)."""
         import torch
         from peft import get_peft_model
 
         torch.manual_seed(seed)
         if self.peft is None:
             self.peft = get_peft_model(self.model, self.config, adapter_name=name)
+            self.current = name
+            self._redraw = LoraRedraw.of(self.peft, name)
+        elif self._redraw is not None:
+            self._redraw()
         else:
             self.peft.add_adapter(name, self.config)
             self.peft.set_adapter(name)
             self.peft.delete_adapter(self.current)
-        self.current = name
+            self.current = name
 
     def train(self, user_id: str, pairs: Sequence[dict]) -> UserResult:
         import torch
@@ -175,21 +252,24 @@ class UserTrainer:
         seed = user_seed(s.seed, user_id)
         name = "u" + format(seed, "x")
         self._fresh_adapter(name, seed)
-        examples = encode_pairs(self.tokenizer, pairs, s.max_length, s.chat, self.seq2seq)
+        examples = Examples(encode_pairs(self.tokenizer, pairs, s.max_length, s.chat, self.seq2seq),
+                            self.tokenizer.pad_token_id, self.seq2seq)
         rng = random.Random(seed)
-        per_epoch = math.ceil(len(examples) / s.batch_size)
+        per_epoch = math.ceil(examples.n / s.batch_size)
         total = per_epoch * s.num_train_epochs
-        params = [p for p in self.peft.parameters() if p.requires_grad]
+        if self._params is None or self._redraw is None:  # redrawn in place: the same parameters every user
+            self._params = [p for p in self.peft.parameters() if p.requires_grad]
+        params = self._params
         optimizer = torch.optim.AdamW(params, lr=s.learning_rate, weight_decay=s.weight_decay)
         schedule = get_linear_schedule_with_warmup(optimizer, math.ceil(s.warmup_ratio * total), total)
-        self.peft.train()
+        if not self.peft.training:  # left in training mode between users (train_users sets eval at the end)
+            self.peft.train()
         losses, step_seconds, device = [], 0.0, self.peft.device
         for _ in range(s.num_train_epochs):
-            order = list(range(len(examples)))
+            order = list(range(examples.n))
             rng.shuffle(order)
             for start in range(0, len(order), s.batch_size):
-                batch = _collate([examples[i] for i in order[start:start + s.batch_size]],
-                                 self.tokenizer.pad_token_id, self.seq2seq)
+                batch = examples.batch(order[start:start + s.batch_size])
                 t0 = time.perf_counter()
                 loss = self.peft(**{k: v.to(device) for k, v in batch.items()}).loss
                 loss.backward()
@@ -199,19 +279,44 @@ class UserTrainer:
                 optimizer.zero_grad(set_to_none=True)
                 losses.append(loss.item())
                 step_seconds += time.perf_counter() - t0
-        self.peft.eval()
         tail = losses[-per_epoch:] if losses else [float("nan")]
         return UserResult(user_id, total, sum(tail) / len(tail), time.perf_counter() - started, step_seconds)
 
     def save(self, folder: Path) -> None:
-        """Write the current user's adapter (PEFT's own format, loadable with ``PeftModel.from_pretrained``)."""
-        from peft import get_peft_model_state_dict
+        """Write the current user's adapter (PEFT's own format, loadable with ``PeftModel.from_pretrained``). The
+        first save asks PEFT (``get_peft_model_state_dict``, ``PeftConfig.save_pretrained``); while the adapter is
+        redrawn in place, later saves write the same keys from the same parameters and the same config bytes."""
         from safetensors.torch import save_file
 
-        state = get_peft_model_state_dict(self.peft, adapter_name=self.current)
+        state = self._state if self._redraw is not None and self._state is not None else self._peft_state()
         save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(folder / WEIGHTS_NAME),
                   metadata={"format": "pt"})
+        if self._redraw is not None and self._config_files is not None:
+            for name, data in self._config_files.items():
+                (folder / name).write_bytes(data)
+            return
         self.peft.peft_config[self.current].save_pretrained(str(folder))
+        if self._redraw is not None:
+            self._config_files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != WEIGHTS_NAME}
+
+    def _peft_state(self) -> dict:
+        """PEFT's state dict of the current adapter. With the adapter redrawn in place it is kept as the parameters
+        themselves, keyed as PEFT keys them, when every tensor PEFT gives is one of them."""
+        from peft import get_peft_model_state_dict
+
+        if self._save_embeddings is None:  # PEFT's "auto" reads the base's config.json at every call: once here
+            state = get_peft_model_state_dict(self.peft, adapter_name=self.current)
+            plain = get_peft_model_state_dict(self.peft, adapter_name=self.current, save_embedding_layers=False)
+            self._save_embeddings = state.keys() != plain.keys()
+        else:
+            state = get_peft_model_state_dict(self.peft, adapter_name=self.current,
+                                              save_embedding_layers=self._save_embeddings)
+        if self._redraw is not None:
+            trainable = {(p.data_ptr(), p.shape, p.dtype): p for p in self.peft.parameters() if p.requires_grad}
+            own = {k: trainable.get((v.data_ptr(), v.shape, v.dtype)) for k, v in state.items()}
+            if None not in own.values() and len(own) == len(trainable):
+                self._state = own
+        return state
 
 
 def train_users(users, pairs_of: Callable, store: AdapterStore, trainer: UserTrainer, *, record: dict,
@@ -246,4 +351,6 @@ def train_users(users, pairs_of: Callable, store: AdapterStore, trainer: UserTra
         done.append(rec)
         log.info("%suser %s: %d pairs, %d steps, loss %.4f, %.2fs, %d bytes", tag, name, len(pairs), rec["steps"],
                  rec["loss"], rec["seconds"], rec["bytes"])
+    if trainer.peft is not None:
+        trainer.peft.eval()
     return done
