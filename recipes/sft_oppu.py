@@ -7,12 +7,19 @@ base (OPPU, ``TamSiuhin/OPPU:OPPU.py``) or from the base (LaMP's per-user PEFT,
         --config recipes/oppu_llama2_7b.yaml
 
 Users are split across processes (accelerate ``split_between_processes``); each user's seed is
-``lampkit.users.user_seed(seed, user)``, so the adapters do not depend on the number of processes.
+``lampkit.users.user_seed(seed, user)``, so the adapters do not depend on the number of processes. The processes
+share nothing but the output folder (no gradient sync). Several CPU processes (gloo):
+
+    accelerate launch --multi_gpu --num_processes 2 recipes/sft_oppu.py --config recipes/oppu_demo.yaml
+
+(``accelerate launch --cpu --num_processes 2`` starts one process, which trains every user, unless ``mpirun``
+is there: accelerate's simple launcher.)
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from dataclasses import field
@@ -22,6 +29,7 @@ from trl import TrlParser
 from lampkit.errors import LampkitError
 
 MODES = ("sequential", "batched")
+log = logging.getLogger("lampkit.oppu")
 
 
 @dataclass
@@ -80,9 +88,24 @@ def settings_of(args: OppuArguments):
                          max_grad_norm=args.max_grad_norm, max_length=args.max_length, seed=args.seed)
 
 
+def process_state():
+    """accelerate's ``PartialState``: on the CPU (``ACCELERATE_USE_CPU``, or no accelerator) processes started by
+    ``accelerate launch --multi_gpu`` or ``torchrun`` join one gloo group (``PartialState()`` alone would make each
+    of them a lone process training every user)."""
+    import torch
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    accelerator = torch.accelerator.is_available() if hasattr(torch, "accelerator") else torch.cuda.is_available()
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or not accelerator)
+    if state.num_processes == 1 and "MASTER_PORT" in os.environ and "WORLD_SIZE" not in os.environ:
+        log.warning("one process: accelerate launch --cpu starts one (without mpirun); for several CPU processes "
+                    "use accelerate launch --multi_gpu --num_processes N (or torchrun)")
+    return state
+
+
 def run(args: OppuArguments) -> list[dict]:
     import datasets
-    from accelerate import PartialState
 
     from lampkit.modeling import load_tokenizer
     from lampkit.oppu import AdapterStore
@@ -114,7 +137,7 @@ def run(args: OppuArguments) -> list[dict]:
                            field="dataset_config") from None
     users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
                          source=f"{args.dataset_name} {args.dataset_config}/{args.split}")
-    state = PartialState()
+    state = process_state()
     store = AdapterStore(args.output_dir, args.user_salt)
     settings = settings_of(args)
     tokenizer = load_tokenizer(args.model_name_or_path)
