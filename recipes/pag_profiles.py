@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
 from trl import TrlParser
 
+from lampkit.atomic import replace_dir
+from lampkit.build import write_split
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
@@ -88,17 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output_dir)
     user_col = task.user_column(kind)
     yaml = ["---", "configs:", f"- config_name: {args.dataset_config}", "  data_files:"]
+    final = out / "data" / args.dataset_config
+    final.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     for split, dataset in rows.items():
         found = summaries(dataset, task, kind, model, tokenizer, decoding_args.decoding(),
                           out / ".summaries" / f"{split}.jsonl", args.seed, decoding_args.generation_batch_size)
         keys = dataset[user_col] if user_col else dataset["id"]
-        with_column = dataset.add_column("profile_summary", [found[str(k)] for k in keys])
-        path = out / "data" / args.dataset_config / f"{split}-00000-of-00001.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with_column.to_parquet(str(tmp))
-        tmp.replace(path)
-        yaml += [f"  - split: {split}", f"    path: data/{args.dataset_config}/{split}-*"]
+        _, digest = write_split(dataset.add_column("profile_summary", [found[str(k)] for k in keys]), build, split)
+        yaml += [f"  - split: {split}", f"    path: data/{args.dataset_config}/{split}-*-{digest}.parquet"]
+    replace_dir(build, final)
     record = {"model": model_args.model_name_or_path, "seed": args.seed,
               "decoding": decoding_args.decoding().as_dict(), "source": args.dataset_name}
     (out / "README.md").write_text("\n".join(yaml + ["---", "", f"# {args.dataset_config} with PAG profile summaries",

@@ -129,6 +129,8 @@ def test_pag_profiles_add_a_cached_resumable_summary_column(data, tiny_llama, tm
     lines = cache.read_text().splitlines()
     assert len(lines) == len(set(rows["user_id"]))  # one summary per user
     assert pag(argv) == 0 and cache.read_text().splitlines() == lines  # resumed: nothing regenerated
+    shards = list((out / "data" / CONFIG).iterdir())  # the rewrite replaced the shard, named by its digest
+    assert len(shards) == 1 and shards[0].name.startswith("validation-00000-of-00001-")
 
 
 @pytest.mark.parametrize("name", ["sft_task", "sft_task_flant5", "sft_task_llama"])

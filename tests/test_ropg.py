@@ -15,7 +15,6 @@ import pytest
 from recipe_helpers import recipe
 
 from lampkit.errors import LampkitError
-from lampkit.ropg.folders import fresh_load  # datasets 5 serves stale caches of rewritten folders
 
 ROOT = Path(__file__).parents[1]
 SAMPLES = ROOT / "samples" / "lamp"
@@ -94,8 +93,8 @@ def ropg(objective: str, data: Path, items: Path, retriever: str, out: Path, *ex
 
 
 def test_item_scores_are_a_dataset_folder_with_a_card(items, data):
-    rows = fresh_load(str(items), split="train")
-    questions = fresh_load(str(data), CONFIG, split="train")
+    rows = datasets.load_dataset(str(items), split="train")
+    questions = datasets.load_dataset(str(data), CONFIG, split="train")
     assert len(rows) == 4 * len(questions)
     meta = json.loads((items / "ropg.json").read_text())
     assert (meta["kind"], meta["task"], meta["config"], meta["ranking"], meta["num_items"]) == \
@@ -134,7 +133,7 @@ def test_full_loop_to_rspg_predictions_scored_by_lamp_eval(work, data, items, re
             ["--dataset_name", str(rebuilt), "--dataset_config", CONFIG, "--split", split, "--output_dir",
              str(work / f"scores-{split}"), "--pool", *pool, "--k", "2", "--model_name_or_path", tiny_llama,
              *DECODING]) == 0
-    scores = fresh_load(str(work / "scores-validation"), split="validation")
+    scores = datasets.load_dataset(str(work / "scores-validation"), split="validation")
     assert sorted(set(scores["retriever"])) == sorted(["none", "bm25", "recency", "ropg_kd", "ropg_rl"])
 
     assert recipe("train_rspg")(
@@ -143,7 +142,7 @@ def test_full_loop_to_rspg_predictions_scored_by_lamp_eval(work, data, items, re
          "--learning_rate", "1e-3", "--max_length", "256"]) == 0
     predictions = json.loads((work / "rspg" / "predictions.json").read_text())
     results = json.loads((work / "rspg" / "results.json").read_text())
-    golds = fresh_load(str(rebuilt), CONFIG, split="validation")
+    golds = datasets.load_dataset(str(rebuilt), CONFIG, split="validation")
     assert predictions["task"] == "LaMP_3" and [p["id"] for p in predictions["golds"]] == golds["id"]
     assert [m["name"] for m in results["pool"]] == ["none", "bm25", "recency", "ropg_kd", "ropg_rl"]
     assert results["pool"][4]["source"] == "model" and results["pool"][3]["source"] == "column"
@@ -199,8 +198,8 @@ def test_scoring_is_split_across_accelerate_processes(work, data, items, tiny_ll
     parts = sorted((Path(f"{out}.work")).glob("part-*.jsonl"))
     assert [p.name for p in parts] == ["part-00000.jsonl", "part-00001.jsonl"]
     assert all(p.read_text().strip() for p in parts)
-    two = fresh_load(str(out), split="train")
-    one = fresh_load(str(items), split="train")
+    two = datasets.load_dataset(str(out), split="train")
+    one = datasets.load_dataset(str(items), split="train")
     assert two["output"] == one["output"] and two["id"] == one["id"]
 
 
@@ -242,7 +241,7 @@ def test_a_ctx_size_larger_than_a_profile_is_refused(data):
     from lampkit.ropg.retriever import examples_from_feedback
     from lampkit.tasks import get_task
 
-    split = fresh_load(str(data), CONFIG, split="train")
+    split = datasets.load_dataset(str(data), CONFIG, split="train")
     rows = [{"id": split[0]["id"], "position": p, "profile_index": p, "utility": 0.0} for p in range(30)]
     size = len(split[0]["profile"])
     with pytest.raises(LampkitError, match=rf"record {split[0]['id']}: field 'ctx_size': ctx_size 30 is larger "

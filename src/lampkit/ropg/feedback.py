@@ -17,7 +17,6 @@ import datasets
 from ..errors import LampkitError
 from ..scoring import score
 from ..tasks import Task
-from .folders import fresh_load
 from .pool import Retriever
 from .shards import run_resumable
 from .utility import utility
@@ -128,7 +127,7 @@ def load_questions(dataset_name: str, config: str, split: str, max_questions: in
     except (KeyError, ValueError):
         raise LampkitError(f"unknown config {config!r}", field="dataset_config") from None
     try:
-        rows = fresh_load(dataset_name, config, split=split)
+        rows = datasets.load_dataset(dataset_name, config, split=split)
     except (ValueError, FileNotFoundError) as err:
         raise LampkitError(f"cannot load config {config} split {split}: {' '.join(str(err).split())[:200]}",
                            file=dataset_name, field="dataset_config") from None

@@ -1,8 +1,10 @@
 """Feedback and retriever-score datasets as ordinary Hub-ready ``datasets`` folders.
 
-A folder holds ``data/<split>-00000-of-00001.parquet``, a ``README.md`` card whose YAML ``configs:`` lets stock
-``datasets.load_dataset(folder)`` read it (and ``lampkit push`` push it), and ``ropg.json``: what was scored, on
-which config and split, with which reader, prompt and decoding. Readers check that record before any training.
+A folder holds ``data/<split>-NNNNN-of-NNNNN-<digest>.parquet`` (``lampkit.build.write_split``: the content digest
+in the names keeps ``datasets``' cache of a rewritten folder from serving old rows), a ``README.md`` card whose
+YAML ``configs:`` lets stock ``datasets.load_dataset(folder)`` read it (and ``lampkit push`` push it), and
+``ropg.json``: what was scored, on which config and split, with which reader, prompt and decoding. Readers check
+that record before any training.
 """
 
 from __future__ import annotations
@@ -16,31 +18,24 @@ import datasets
 
 from .. import __version__
 from ..atomic import replace_dir
+from ..build import write_split
 from ..errors import LampkitError
 
 RECORD = "ropg.json"
 
 
-def fresh_load(path: str, name: str | None = None, *, split: str) -> datasets.Dataset:
-    """``datasets.load_dataset`` that never serves a stale cache: ``datasets`` 5 reuses its Arrow cache of a local
-    folder rewritten in place (same paths, new contents; a rerun, a rebuilt config), so local folders are read
-    afresh."""
-    if not Path(path).is_dir():
-        return datasets.load_dataset(path, name, split=split)
-    return datasets.load_dataset(path, name, split=split, download_mode=datasets.DownloadMode.FORCE_REDOWNLOAD,
-                                 verification_mode=datasets.VerificationMode.NO_CHECKS)
 KINDS = {"item_scores": "profile-item utilities (ROPG feedback)", "retriever_scores": "retriever-pool outputs (RSPG "
          "feedback)"}
 
 
-def _card(meta: dict, split: str, num_rows: int) -> str:
+def _card(meta: dict, split: str, num_rows: int, digest: str) -> str:
     settings = "\n".join(f"- **{k}**: `{json.dumps(v)}`" for k, v in meta.items() if k not in ("kind",))
     return f"""---
 configs:
 - config_name: default
   data_files:
   - split: {split}
-    path: data/{split}-*.parquet
+    path: data/{split}-*-{digest}.parquet
 tags:
 - lampkit
 - {meta["kind"].replace("_", "-")}
@@ -60,11 +55,10 @@ def write_scores(rows: list[dict], out: str | Path, meta: dict, split: str) -> P
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        (tmp / "data").mkdir()
-        datasets.Dataset.from_list(rows).to_parquet(str(tmp / "data" / f"{split}-00000-of-00001.parquet"))
+        _, digest = write_split(datasets.Dataset.from_list(rows), tmp / "data", split)
         record = {**meta, "split": split, "num_rows": len(rows), "lampkit_version": __version__}
         (tmp / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
-        (tmp / "README.md").write_text(_card(record, split, len(rows)), encoding="utf-8")
+        (tmp / "README.md").write_text(_card(record, split, len(rows), digest), encoding="utf-8")
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -81,7 +75,7 @@ def read_scores(folder: str | Path, kind: str) -> tuple[datasets.Dataset, dict]:
     meta = json.loads(path.read_text(encoding="utf-8"))
     if meta.get("kind") != kind:
         raise LampkitError(f"holds {meta.get('kind')}, expected {kind}", file=path, field="kind")
-    rows = fresh_load(str(folder), split=meta["split"])
+    rows = datasets.load_dataset(str(folder), split=meta["split"])
     return rows, meta
 
 
