@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-#: stock ``datasets`` caches a local folder by its card's YAML, not its files: a folder rebuilt under a name used
-#: before would load stale rows from a shared cache. Each test session gets its own (children inherit it).
+#: The tests never read or fill the user's ``datasets`` cache: each session gets its own (children inherit it).
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="lampkit-tests-datasets-")
 #: The tests' shared helper modules (``recipe_helpers``, ``prompt_tokenizers``) import by name.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -30,8 +30,7 @@ RAW_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 
 @pytest.fixture(autouse=True)
 def fresh_datasets_cache(tmp_path_factory, monkeypatch):
-    """Stock ``load_dataset`` caches a local folder by its card's YAML alone (not by its files), so a folder rebuilt
-    under a name used before would load stale rows from the user's cache: give each test its own."""
+    """Each test loads through its own ``datasets`` cache, so no test sees another's cached rows."""
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf_datasets_cache"))
 
 
