@@ -231,6 +231,12 @@ def test_model_repos_are_private_by_default_and_download_repo_fetches_them(hub, 
     assert str(got).startswith(str(hub.tmp))  # the temp HF_HOME, never the user's cache
 
 
+def test_hub_errors_keep_what_the_server_said(hub):
+    with pytest.raises(LampkitError, match=r"cannot download model repo lampkit-tester/nope .*: 404 Client Error\. "
+                       r"Repository not found$"):
+        download_repo("lampkit-tester/nope", repo_type="model", token=hub.token)
+
+
 def test_private_push_into_an_existing_public_repo_is_refused(hub, tmp_path):
     folder = make_folder(tmp_path / "out", two_configs())
     assert push(hub, folder, token=hub.token).returncode == 0

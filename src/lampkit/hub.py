@@ -50,8 +50,11 @@ def check_repo_id(repo_id: str) -> str:
 
 
 def first_line(err: BaseException) -> str:
-    """The first non-blank line of an exception's message (its class name when it has none)."""
-    return next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    """The first non-blank line of an exception's message (its class name when it has none), followed by the
+    first line of what the Hub said, where it said something (``404 Client Error.`` alone tells little)."""
+    line = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    said = next((s.strip() for s in (getattr(err, "server_message", None) or "").splitlines() if s.strip()), "")
+    return f"{line} {said}" if said and said not in line else line
 
 
 def _unreachable(err: BaseException) -> LampkitError:
