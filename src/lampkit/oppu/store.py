@@ -64,6 +64,8 @@ class AdapterStore:
 
     def __init__(self, root: str | os.PathLike, salt: str):
         self.root, self.salt = Path(root), salt
+        self._leftovers: dict[str, list[Path]] | None = None
+        self._root_made = False
 
     def name(self, user_id: str) -> str:
         return user_hash(str(user_id), self.salt)
@@ -76,9 +78,14 @@ class AdapterStore:
 
     def needs_training(self, user_id: str) -> bool:
         """False for a complete user (left untouched); True otherwise, after removing what a crash left (one log
-        line each)."""
+        line each). The folder is listed for leftovers once per store object, at its first call."""
         name = self.name(user_id)
-        for tmp in sorted(self.root.glob(f".{name}.tmp-*")):
+        if self._leftovers is None:  # one listing of what crashed runs left, not one per user
+            self._leftovers = {}
+            for entry in sorted(os.scandir(self.root), key=lambda e: e.name) if self.root.is_dir() else []:
+                if entry.name.startswith(".") and ".tmp-" in entry.name:
+                    self._leftovers.setdefault(entry.name[1:entry.name.index(".tmp-")], []).append(Path(entry.path))
+        for tmp in self._leftovers.pop(name, []):
             log.warning("%s: half-written adapter of user %s (a crashed run); removed, retraining", tmp, name)
             shutil.rmtree(tmp, ignore_errors=True)
         folder = self.folder(user_id)
@@ -92,7 +99,9 @@ class AdapterStore:
 
     def temp_folder(self, user_id: str) -> Path:
         """A fresh temporary sibling of the user's folder, to write the adapter into before :meth:`commit`."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not self._root_made:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._root_made = True
         return Path(tempfile.mkdtemp(prefix=f".{self.name(user_id)}.tmp-", dir=self.root))
 
     def commit(self, user_id: str, tmp: Path, record: dict) -> Path:
