@@ -124,11 +124,12 @@ class Examples:
 
 class LoraRedraw:
     """Re-initialise a plain LoRA adapter in place with the random draws ``add_adapter`` makes, in its order:
-    per targeted layer (in ``named_modules`` order) ``nn.Linear``'s own init of A then of B (on the CPU, default
-    dtype), then ``reset_lora_parameters`` (A: Kaiming uniform again, B: zeros), then the cast to the base layer's
-    dtype and PEFT's upcast (``peft:tuners/lora/layer.py`` ``update_layer``). :meth:`of` gives None where the
-    adapter is anything else (DoRA, bias, other inits, other layer types), and the trainer falls back to adding a
-    new adapter."""
+    per targeted layer (in ``named_modules`` order) ``nn.Linear``'s own init of A then of B (torch's default
+    device and dtype), then ``reset_lora_parameters`` (A: Kaiming uniform again, B: zeros), then the cast to the
+    base layer's dtype and PEFT's upcast (``huggingface/peft:src/peft/tuners/lora/layer.py``, ``update_layer``).
+    Checked against PEFT's own injection in ``tests/test_oppu_train.py``. :meth:`of` gives None where the adapter
+    is anything else (DoRA, bias, other inits, other layer types), and the trainer falls back to adding a new
+    adapter."""
 
     def __init__(self, layers: list[tuple]):
         self.layers = layers
@@ -140,9 +141,10 @@ class LoraRedraw:
         from peft.tuners.lora.layer import LoraLayer
 
         config = peft_model.peft_config[name]
-        if (not isinstance(config, LoraConfig) or config.init_lora_weights is not True or config.use_dora
-                or config.lora_bias or config.modules_to_save or config.trainable_token_indices
-                or config.target_parameters or config.layers_to_transform is not None):
+        special = ("use_dora", "lora_bias", "modules_to_save", "trainable_token_indices", "target_parameters",
+                   "layers_to_transform")
+        if (not isinstance(config, LoraConfig) or config.init_lora_weights is not True
+                or any(getattr(config, k, None) for k in special)):
             return None
         layers = []
         for _, module in peft_model.named_modules():
