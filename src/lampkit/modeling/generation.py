@@ -4,13 +4,22 @@ Causal models are fed left-padded batches (the chat template applied where the m
 otherwise) and return only the new tokens; encoder-decoders return the decoder's text. Prompts are batched by length
 so little padding is computed. ``adapter_names`` gives one PEFT adapter per prompt (``"__base__"`` = none), so the
 rows of many users share a batch.
+
+Shared prefix: the rows of a causal batch usually start with the same tokens (the chat template's system turn, a
+task's instruction). That prefix is run once (once per adapter of the batch) and its cache copied to every row; the
+batch is laid out as ``prefix | padding | rest`` (the padding masked, positions counted over real tokens only), so
+each row sees what it sees alone. On CPU, where prefill is compute-bound, this is the prefill work batching can save.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
+
+#: A causal batch shares its common first tokens when there are at least this many (below, the copy costs more).
+MIN_SHARED_PREFIX = 8
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,65 @@ def format_prompts(tokenizer, prompts: Sequence[str], chat: bool | None = None) 
             for p in prompts]
 
 
+def common_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """The number of first tokens that all ``rows`` share, leaving each row at least one token of its own."""
+    limit = min(len(r) for r in rows) - 1
+    first = rows[0]
+    n = 0
+    while n < limit and all(r[n] == first[n] for r in rows):
+        n += 1
+    return n
+
+
+def shares_prefix(model, decoding: Decoding) -> bool:
+    """Whether ``model`` can take a batch with a shared prefix cache: a causal model, no beams, no prompt-learning
+    PEFT adapter (those prepend their own virtual tokens)."""
+    if getattr(model.config, "is_encoder_decoder", False) or decoding.num_beams != 1:
+        return False
+    config = getattr(model, "active_peft_config", None)
+    return not getattr(config, "is_prompt_learning", False)
+
+
+def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names: list[str] | None,
+                  set_rows: Callable | None) -> dict:
+    """``input_ids``/``attention_mask`` laid out as ``prefix | padding | rest`` and the prefix's cache, run once per
+    distinct adapter name of the batch and copied to the rows."""
+    import torch
+    from transformers import DynamicCache
+
+    device = model.device
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for k, row in enumerate(rows):
+        ids[k, :prefix] = torch.tensor(row[:prefix])
+        ids[k, width - len(row) + prefix:] = torch.tensor(row[prefix:])
+        mask[k, :prefix] = 1
+        mask[k, width - len(row) + prefix:] = 1
+    groups = list(dict.fromkeys(names)) if names is not None else [None]
+    head = ids[:1, :prefix].expand(len(groups), prefix).to(device)
+    kwargs = {}
+    if names is not None and set_rows is not None:
+        set_rows(groups)
+    elif names is not None:
+        kwargs["adapter_names"] = groups
+    cache = DynamicCache(config=model.config)
+    model(input_ids=head, cache=cache, use_cache=True, logits_to_keep=1, **kwargs)
+    if len(groups) > 1 or len(rows) > 1:
+        where = torch.tensor([groups.index(n) for n in names] if names is not None else [0] * len(rows),
+                             device=device)
+        cache.batch_select_indices(where)
+    return dict(input_ids=ids.to(device), attention_mask=mask.to(device), cache=cache)
+
+
 def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Decoding(), *, batch_size: int = 8,
              chat: bool | None = None, max_input_length: int | None = None,
-             adapter_names: Sequence[str] | None = None, progress: bool = True, desc: str = "generating") -> list[str]:
-    """Generate one completion per prompt, batched (``batch_size=1`` is the originals' one-at-a-time way)."""
+             adapter_names: Sequence[str] | None = None, progress: bool = True, desc: str = "generating",
+             share_prefix: bool = True, set_rows: Callable[[list[str]], None] | None = None) -> list[str]:
+    """Generate one completion per prompt, batched (``batch_size=1`` is the originals' one-at-a-time way).
+    ``share_prefix`` runs a batch's common first tokens once (module docstring). ``set_rows``: for a model whose
+    per-row adapters are set outside its ``forward`` (``lampkit.oppu.pool``'s stacked LoRA), called with each
+    forward's row names instead of passing ``adapter_names`` to ``generate``."""
     import torch
     from tqdm.auto import tqdm
 
@@ -59,21 +123,31 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
     texts = list(prompts) if seq2seq else format_prompts(tokenizer, prompts, chat)
     if adapter_names is not None and len(adapter_names) != len(texts):
         raise ValueError(f"{len(adapter_names)} adapter names for {len(texts)} prompts")
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=seq2seq).input_ids]
-    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+    encode = dict(add_special_tokens=seq2seq, truncation=max_input_length is not None, max_length=max_input_length)
+    tokenized = tokenizer(texts, **encode).input_ids
+    order = sorted(range(len(texts)), key=lambda i: -len(tokenized[i]))
     tokenizer.padding_side = "left"
     torch.manual_seed(decoding.seed)
     outputs: list[str | None] = [None] * len(texts)
     model.eval()
+    sharing = share_prefix and shares_prefix(model, decoding)
     bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="prompt")
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        batch = tokenizer([texts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=seq2seq,
-                          truncation=max_input_length is not None, max_length=max_input_length).to(model.device)
+        names = [adapter_names[i] for i in rows] if adapter_names is not None else None
         kwargs = decoding.generate_kwargs()
-        if adapter_names is not None:
-            kwargs["adapter_names"] = [adapter_names[i] for i in rows]
+        prefix = common_prefix([tokenized[i] for i in rows]) if sharing and len(rows) > 1 else 0
         with torch.inference_mode():
+            if prefix >= MIN_SHARED_PREFIX:
+                batch = _prefix_batch(model, [tokenized[i] for i in rows], prefix, tokenizer.pad_token_id, names,
+                                      set_rows)
+            else:
+                batch = tokenizer([texts[i] for i in rows], return_tensors="pt", padding=True,
+                                  **encode).to(model.device)
+            if names is not None and set_rows is not None:
+                set_rows(names)
+            elif names is not None:
+                kwargs["adapter_names"] = names
             ids = model.generate(**batch, **kwargs, pad_token_id=tokenizer.pad_token_id)
         if not seq2seq:
             ids = ids[:, batch["input_ids"].shape[1]:]
