@@ -1,7 +1,8 @@
 """Batched generation against one question at a time (the originals' OPPU inference used batch 1), with the
 embedded SmolLM2-135M-Instruct on CPU: validation questions of the built sample (every LaMP config, cycled to
-``--questions``), greedy, the same prompts both ways; prints both times, the speed-up and how many outputs are
-identical row by row. Target: >= 4x.
+``--questions``), greedy, the same prompts both ways; prints both times (wall and process CPU seconds: the CPU ratio
+is the steadier one on a shared machine), the speed-up, how many outputs are identical row by row, and the split of
+the batched side's prompt tokens (shared prefix, own tokens, padding). Target: >= 4x.
 
     python bench/bench_generation.py --data out/lamp --questions 64 --batch-size 16 --max-new-tokens 16
 """
@@ -29,6 +30,27 @@ def prompts(data: str, n: int, tokenizer) -> list[str]:
     return [out[i % len(out)] for i in range(n)]
 
 
+def prompt_tokens(tokenizer, texts: list[str], batch_size: int) -> str:
+    """How the batched side's prefill tokens split: computed once per batch (shared prefix), per row, padding."""
+    from lampkit.modeling.generation import MIN_SHARED_PREFIX
+    from lampkit.modeling.generation import common_prefix
+    from lampkit.modeling.generation import format_prompts
+
+    ids = tokenizer(format_prompts(tokenizer, texts), add_special_tokens=False).input_ids
+    ids.sort(key=len, reverse=True)
+    shared = own = pad = 0
+    for start in range(0, len(ids), batch_size):
+        rows = ids[start:start + batch_size]
+        prefix = common_prefix(rows) if len(rows) > 1 else 0
+        prefix = prefix if prefix >= MIN_SHARED_PREFIX else 0
+        shared += prefix
+        own += sum(len(r) - prefix for r in rows)
+        pad += sum(len(rows[0]) - len(r) for r in rows)
+    total = sum(map(len, ids))
+    return (f"prompt tokens {total} one at a time; batched: shared prefix {shared} + own {own} + padding {pad} "
+            f"= {shared + own + pad} ({(shared + own + pad) / total:.1%} of one at a time)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="out/lamp")
@@ -36,6 +58,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=16)
     args = parser.parse_args()
+    import torch
+
     from lampkit.modeling import EMBEDDED_MODEL
     from lampkit.modeling import load_model
     from lampkit.modeling import load_tokenizer
@@ -47,15 +71,17 @@ def main() -> None:
     texts = prompts(args.data, args.questions, tokenizer)
     decoding = Decoding(max_new_tokens=args.max_new_tokens)
     generate(model, tokenizer, texts[:2], decoding, batch_size=2, progress=False)  # warm-up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     single = generate(model, tokenizer, texts, decoding, batch_size=1, desc="one at a time")
-    t_single = time.perf_counter() - start
-    start = time.perf_counter()
+    t_single, c_single = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     batched = generate(model, tokenizer, texts, decoding, batch_size=args.batch_size, desc="batched")
-    t_batched = time.perf_counter() - start
+    t_batched, c_batched = time.perf_counter() - start, time.process_time() - cpu
     same = sum(a == b for a, b in zip(single, batched))
-    print(f"{len(texts)} questions, max_new_tokens {args.max_new_tokens}: one at a time {t_single:.1f} s, "
-          f"batch {args.batch_size} {t_batched:.1f} s, speed-up {t_single / t_batched:.2f}x (target >= 4x)")
+    print(f"{len(texts)} questions, max_new_tokens {args.max_new_tokens}, {torch.get_num_threads()} threads: one at a "
+          f"time {t_single:.1f} s, batch {args.batch_size} {t_batched:.1f} s, speed-up {t_single / t_batched:.2f}x "
+          f"(target >= 4x); CPU seconds {c_single:.1f} vs {c_batched:.1f}, {c_single / c_batched:.2f}x")
+    print(prompt_tokens(tokenizer, texts, args.batch_size))
     print(f"greedy outputs identical row by row: {same}/{len(texts)}")
     for i, (a, b) in enumerate(zip(single, batched)):
         if a != b:

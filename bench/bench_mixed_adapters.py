@@ -1,11 +1,14 @@
 """Mixed-adapter generation on the embedded SmolLM2-135M (CPU): 32 users x 2 questions, every user with their own
-LoRA (r 8, q/v, random non-zero weights so that users differ). lampkit.oppu's way: adapters loaded once into one
-PEFT model, the rows of all users batched together with per-row ``adapter_names``. The originals' way
+LoRA (r 8, q/v, random non-zero weights so that users differ). lampkit.oppu's way: adapters loaded once into the
+pool's stacked LoRA slots, the rows of all users batched together (each row's A/B gathered per layer; each batch's
+shared prompt prefix run once per user of the batch); ``--peft`` serves them with PEFT's per-row ``adapter_names``
+instead (``AdapterPool(stacked=False)``). The originals' way
 (``LaMP-Benchmark/LaMP:PEFT/evaluate_llm.py``, ``TamSiuhin/OPPU:OPPU.py``): per user, load the adapter, generate
 their questions one at a time, unload, next user. Greedy decoding in both; outputs compared row by row.
-Target: >= 4x throughput.
+Target: >= 4x throughput. Wall and process CPU seconds are printed (the CPU ratio is the steadier on a shared
+machine), and the pool's adapter-loading time apart.
 
-    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS]
+    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS] [--peft]
 """
 
 from __future__ import annotations
@@ -51,12 +54,14 @@ def main() -> None:
     from lampkit.modeling import load_tokenizer
     from lampkit.modeling.generation import Decoding
     from lampkit.modeling.generation import generate
+    from lampkit.oppu.pool import AdapterPool
     from lampkit.oppu.serve import personalised_generate
     from lampkit.oppu.serve import resolve_local
 
     logging.disable(logging.WARNING)
-    n_users = int(sys.argv[1]) if len(sys.argv) > 1 else 32
-    decoding = Decoding(max_new_tokens=int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    argv = [a for a in sys.argv[1:] if a != "--peft"]
+    n_users = int(argv[0]) if argv else 32
+    decoding = Decoding(max_new_tokens=int(argv[1]) if len(argv) > 1 else 8)
     questions = []
     for split in ("train", "dev", "test"):
         questions += json.loads((ROOT / f"samples/planted/time/LaMP_3/{split}/{split}_questions.json").read_text())
@@ -70,27 +75,40 @@ def main() -> None:
         resolved = resolve_local(row_users, tmp, salt="bench", task="LaMP_3")
 
         base = load_model(EMBEDDED_MODEL)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
+        pool = AdapterPool(base, stacked="--peft" not in sys.argv)
+        loading = pool.ensure
+        loaded = []
+
+        def timed_ensure(folders):
+            t0 = time.perf_counter()
+            loading(folders)
+            loaded.append(time.perf_counter() - t0)
+
+        pool.ensure = timed_ensure
         mixed, _ = personalised_generate(base, tokenizer, prompts, row_users, resolved, decoding, salt="bench",
-                                         batch_size=16, progress=False)
-        ours = time.perf_counter() - started
+                                         batch_size=16, pool=pool, progress=False)
+        ours, ours_cpu = time.perf_counter() - started, time.process_time() - cpu
 
         base = load_model(EMBEDDED_MODEL)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         one_by_one = []
         for user in users:
             model = PeftModel.from_pretrained(base, str(resolved.folders[user]))
             one_by_one += generate(model, tokenizer, [p for u, p in rows if u == user], decoding, batch_size=1,
                                    progress=False)
             base = model.unload()
-        theirs = time.perf_counter() - started
+        theirs, theirs_cpu = time.perf_counter() - started, time.process_time() - cpu
     same = sum(a == b for a, b in zip(mixed, one_by_one))
+    way = "PEFT adapter_names" if pool.stacked is None else "stacked LoRA"
     print(f"{n_users} users x 2 questions, SmolLM2-135M, greedy, {decoding.max_new_tokens} new tokens, "
           f"{torch.get_num_threads()} threads")
-    print(f"lampkit.oppu mixed batches (batch 16): {ours:.2f} s, {len(rows) / ours:.2f} questions/s")
+    print(f"lampkit.oppu mixed batches (batch 16, {way}): {ours:.2f} s ({sum(loaded):.2f} s loading adapters), "
+          f"{len(rows) / ours:.2f} questions/s")
     print(f"originals' way (load, generate one by one, unload): {theirs:.2f} s, {len(rows) / theirs:.2f} questions/s")
     print(f"speed-up {theirs / ours:.2f}x (target >= 4x: {'met' if theirs / ours >= 4 else 'MISSED'}); "
-          f"rows identical: {same}/{len(rows)}")
+          f"rows identical: {same}/{len(rows)}; CPU seconds {theirs_cpu:.1f} vs {ours_cpu:.1f}, "
+          f"{theirs_cpu / ours_cpu:.2f}x")
 
 
 if __name__ == "__main__":

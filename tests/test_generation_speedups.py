@@ -48,6 +48,31 @@ def test_shared_prefix_batch_matches_one_at_a_time(tiny_llama):
     assert shared == single == plain and any(shared)
 
 
+def test_growing_cache_gives_the_same_logits(tiny_llama):
+    import torch
+    from transformers import DynamicCache
+
+    from lampkit.modeling.generation import growing_cache
+
+    model = load_model(tiny_llama).eval()
+    ids = torch.randint(5, 100, (3, 7))
+    runs = []
+    for cache in (DynamicCache(config=model.config), growing_cache(model, 2)):
+        logits, step = [], ids
+        with torch.inference_mode():
+            for n in range(5):  # past the headroom: the buffer grows
+                out = model(input_ids=step, cache=cache, use_cache=True)
+                logits.append(out.logits[:, -1])
+                step = out.logits[:, -1:].argmax(-1)
+                if n == 1:
+                    cache.batch_select_indices(torch.tensor([2, 0, 0]))
+                    logits.append(torch.zeros(1))
+                    step = step[[2, 0, 0]]
+        runs.append(logits)
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    assert cache.get_seq_length() == 11
+
+
 def _adapters(folder, tokenizer, method: str, users: list[str], root):
     import torch
 

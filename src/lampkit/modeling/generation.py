@@ -9,6 +9,10 @@ Shared prefix: the rows of a causal batch usually start with the same tokens (th
 task's instruction). That prefix is run once (once per adapter of the batch) and its cache copied to every row; the
 batch is laid out as ``prefix | padding | rest`` (the padding masked, positions counted over real tokens only), so
 each row sees what it sees alone. On CPU, where prefill is compute-bound, this is the prefill work batching can save.
+
+Batches of several rows keep their cache in a preallocated buffer that is written in place (transformers'
+``DynamicLayer`` concatenates, copying the whole cache every step: ~15% of a 16-row decode step on CPU, nothing at one
+row); the values are the same, so the outputs are too.
 """
 
 from __future__ import annotations
@@ -76,12 +80,50 @@ def shares_prefix(model, decoding: Decoding) -> bool:
     return not getattr(config, "is_prompt_learning", False)
 
 
+_GROWING = None
+
+
+def growing_cache(model, headroom: int):
+    """A ``DynamicCache`` whose full-attention layers write into a buffer with ``headroom`` free positions (grown,
+    copied, only when full or after a batch reorder) instead of concatenating every step."""
+    global _GROWING
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    if _GROWING is None:
+        class GrowingLayer(DynamicLayer):
+            def __init__(self, room: int):
+                super().__init__()
+                self.room, self.buffers = room, None
+
+            def update(self, key_states, value_states, *args, **kwargs):
+                if not self.is_initialized:
+                    self.lazy_initialization(key_states, value_states)
+                n, k = self.get_seq_length(), key_states.shape[-2]
+                buffers = self.buffers
+                if buffers is None or self.keys.data_ptr() != buffers[0].data_ptr() or n + k > buffers[0].shape[-2]:
+                    size = n + k + self.room
+                    buffers = tuple(s.new_empty((*s.shape[:2], size, s.shape[-1])) for s in (key_states, value_states))
+                    if n:
+                        buffers[0][:, :, :n] = self.keys
+                        buffers[1][:, :, :n] = self.values
+                    self.buffers = buffers
+                buffers[0][:, :, n:n + k] = key_states
+                buffers[1][:, :, n:n + k] = value_states
+                self.keys, self.values = buffers[0][:, :, :n + k], buffers[1][:, :, :n + k]
+                return self.keys, self.values
+
+        _GROWING = GrowingLayer
+    cache = DynamicCache(config=model.config)
+    cache.layers = [_GROWING(headroom) if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
+
+
 def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names: list[str] | None,
-                  set_rows: Callable | None) -> dict:
+                  set_rows: Callable | None, cache) -> dict:
     """``input_ids``/``attention_mask`` laid out as ``prefix | padding | rest`` and the prefix's cache, run once per
     distinct adapter name of the batch and copied to the rows."""
     import torch
-    from transformers import DynamicCache
 
     device = model.device
     width = max(len(r) for r in rows)
@@ -99,7 +141,6 @@ def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names:
         set_rows(groups)
     elif names is not None:
         kwargs["adapter_names"] = groups
-    cache = DynamicCache(config=model.config)
     model(input_ids=head, cache=cache, use_cache=True, logits_to_keep=1, **kwargs)
     if len(groups) > 1 or len(rows) > 1:
         where = torch.tensor([groups.index(n) for n in names] if names is not None else [0] * len(rows),
@@ -113,7 +154,8 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
              adapter_names: Sequence[str] | None = None, progress: bool = True, desc: str = "generating",
              share_prefix: bool = True, set_rows: Callable[[list[str]], None] | None = None) -> list[str]:
     """Generate one completion per prompt, batched (``batch_size=1`` is the originals' one-at-a-time way).
-    ``share_prefix`` runs a batch's common first tokens once (module docstring). ``set_rows``: for a model whose
+    ``share_prefix`` runs a batch's common first tokens once and keeps the cache in place (module docstring; False:
+    transformers' plain path). ``set_rows``: for a model whose
     per-row adapters are set outside its ``forward`` (``lampkit.oppu.pool``'s stacked LoRA), called with each
     forward's row names instead of passing ``adapter_names`` to ``generate``."""
     import torch
@@ -138,12 +180,15 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
         kwargs = decoding.generate_kwargs()
         prefix = common_prefix([tokenized[i] for i in rows]) if sharing and len(rows) > 1 else 0
         with torch.inference_mode():
+            cache = growing_cache(model, decoding.max_new_tokens + 1) if sharing and len(rows) > 1 else None
             if prefix >= MIN_SHARED_PREFIX:
                 batch = _prefix_batch(model, [tokenized[i] for i in rows], prefix, tokenizer.pad_token_id, names,
-                                      set_rows)
+                                      set_rows, cache)
             else:
                 batch = tokenizer([texts[i] for i in rows], return_tensors="pt", padding=True,
                                   **encode).to(model.device)
+                if cache is not None:
+                    batch = dict(batch, cache=cache)
             if names is not None and set_rows is not None:
                 set_rows(names)
             elif names is not None:
