@@ -219,6 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         setup_seconds = time.perf_counter() - started
         trainer, metrics = train(model, tokenizer, examples, seq2seq, chat, data_args, training_args, timer)
         model = trainer.model
+        adapter_dir = tmp / "adapter"
+        save_started = time.perf_counter()
+        trainer.save_model(str(adapter_dir))  # every process takes part; the main process writes
+        if not trainer.accelerator.is_main_process:  # several processes: the main one generates and writes
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
+        save_seconds = time.perf_counter() - save_started
 
         # 3. generation on the evaluation split, predictions, scores
         decoding = decoding_args.decoding()
@@ -226,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
                            batch_size=decoding_args.generation_batch_size, desc=f"generating ({task.name})")
         ids = evaluation["id"]
         user_col = task.user_column(kind)
-        adapter_dir = tmp / "adapter"
         record = run_record(
             task.name, outputs, evaluation["output"], config=data_args.dataset_config, split=data_args.eval_split,
             split_kind=kind, model=model_args.model_name_or_path, adapter=hub_args.adapter_repo_id or str(final /
@@ -240,7 +246,6 @@ def main(argv: list[str] | None = None) -> int:
 
         # 4. the adapter (or full model), its record and card
         save_started = time.perf_counter()
-        trainer.save_model(str(adapter_dir))
         tokenizer.save_pretrained(adapter_dir)
         adapter_bytes = sum(p.stat().st_size for p in adapter_dir.rglob("*.safetensors"))
         figures = {"steps": trainer.state.global_step, "train_seconds": round(metrics["train_runtime"], 1),
@@ -270,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    save_seconds = time.perf_counter() - save_started
+    save_seconds += time.perf_counter() - save_started
     in_steps = timer.seconds
     total = time.perf_counter() - started
     print(f"sft_task: {task.name} {kind}, {figures['steps']} steps on {len(examples)} examples; time in optimizer "

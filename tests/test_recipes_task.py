@@ -52,6 +52,32 @@ def test_causal_model_trains_generates_scores_and_writes_a_card(data, tiny_llama
     assert (out / "report.md").is_file() and (out / "per_user.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_two_cpu_processes_train_with_ddp_and_the_main_one_writes(data, tiny_llama, tmp_path):
+    """``accelerate launch --multi_gpu --num_processes 2`` on CPU: DDP over gloo; only the main process generates
+    and writes the output folder (before, both wrote it and the adapter folder could end up without weights)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "ddp"
+    cmd = [str(Path(sys.executable).with_name("accelerate")), "launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
+           str(port), str(Path(__file__).parents[1] / "recipes" / "sft_task.py"), "--dataset_name", str(data),
+           "--dataset_config", CONFIG, "--model_name_or_path", tiny_llama, "--output_dir", str(out), "--max_steps",
+           "2", "--max_new_tokens", "2", "--max_questions", "3", *TRAINER]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("sft_task: scores") == 1  # one process generated and scored
+    record = json.loads((out / "results.json").read_text())
+    assert record["training"]["steps"] == 2 and record["training"]["adapter_bytes"] > 0
+    assert (out / "adapter" / "adapter_model.safetensors").is_file() and not leftovers(tmp_path)
+
+
 def test_seq2seq_model_trains_with_seq2seq_trainer_and_generates(data, tiny_t5, tmp_path):
     out = tmp_path / "t5"
     assert train(data, tiny_t5, out) == 0
