@@ -152,3 +152,6 @@ def test_methods_without_per_row_path_are_served_per_user(method, tiny_llama, tm
     assert any("no per-row adapter_names" in r.getMessage() for r in caplog.records)
     assert pool.generate(tokenizer, prompts, names, DECODING, batch_size=4, chat=False) == \
         _alone(tiny_llama, tokenizer, adapters, prompts, names)
+    pool.close()
+    assert generate(pool.base, tokenizer, prompts, DECODING, batch_size=4, chat=False, progress=False) == \
+        _alone(tiny_llama, tokenizer, adapters, prompts, ["__base__"] * len(names))

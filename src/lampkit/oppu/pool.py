@@ -184,8 +184,8 @@ class AdapterPool:
         if self.stacked is not None:
             self.stacked.restore()
             self.stacked = None
-        elif self.model is not self.base:
-            self.model.unload()
+        elif self.model is not self.base and hasattr(self.model.base_model, "unload"):
+            self.model.base_model.unload()  # prompt learning put nothing into the base: nothing to take out
         self.model, self.loaded = self.base, OrderedDict()
 
     def _over(self, extra_bytes: int) -> bool:

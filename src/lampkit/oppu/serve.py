@@ -80,11 +80,13 @@ def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Seque
                           progress: bool = True) -> tuple[list[str], list[str]]:
     """Generate every prompt with its user's adapter; returns the outputs and, per row, the adapter used (the
     user hash) or ``"__base__"`` (the model alone). Rows are taken in chunks of at most ``max_adapters`` users, so
-    the pool's bound holds; inside a chunk the rows of all users are batched together."""
+    the pool's bound holds; inside a chunk the rows of all users are batched together. A pool made here is closed at
+    the end (``model`` comes back as it was given); a ``pool`` passed in stays loaded."""
     from tqdm.auto import tqdm
 
     if len(users) != len(prompts):
         raise ValueError(f"{len(users)} users for {len(prompts)} prompts")
+    own_pool = pool is None
     pool = pool or AdapterPool(model, max_adapters=max_adapters, max_bytes=max_bytes)
     names = [user_hash(str(u), salt) if str(u) in resolved.folders else BASE for u in users]
     folders = {user_hash(u, salt): f for u, f in resolved.folders.items()}
@@ -99,16 +101,20 @@ def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Seque
         chunks[-1] += [i for i, n in enumerate(names) if n == name]
     chunks[-1] += [i for i, n in enumerate(names) if n == BASE]
     bar = tqdm(total=len(prompts), desc="personalised generation", unit="prompt", disable=not progress)
-    for rows in chunks:
-        if not rows:
-            continue
-        pool.ensure({names[i]: folders[names[i]] for i in rows if names[i] != BASE})
-        got = pool.generate(tokenizer, [prompts[i] for i in rows], [names[i] for i in rows], decoding,
-                            batch_size=batch_size, chat=chat, max_input_length=max_input_length)
-        for i, text in zip(rows, got):
-            outputs[i] = text
-        bar.update(len(rows))
-    bar.close()
+    try:
+        for rows in chunks:
+            if not rows:
+                continue
+            pool.ensure({names[i]: folders[names[i]] for i in rows if names[i] != BASE})
+            got = pool.generate(tokenizer, [prompts[i] for i in rows], [names[i] for i in rows], decoding,
+                                batch_size=batch_size, chat=chat, max_input_length=max_input_length)
+            for i, text in zip(rows, got):
+                outputs[i] = text
+            bar.update(len(rows))
+    finally:
+        bar.close()
+        if own_pool:
+            pool.close()
     return outputs, names
 
 
