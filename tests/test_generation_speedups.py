@@ -1,5 +1,5 @@
-"""Batched-path speed-ups keep greedy outputs row by row: the shared-prefix cache of ``generate`` and the pool's
-stacked per-row LoRA; PEFT methods without a per-row path are served per user group."""
+"""Batched-path speed-ups keep outputs row by row: the shared-prefix cache of ``generate`` and the pool's stacked
+per-row LoRA, IA3 and VeRA slots; PEFT's way for the rest (prompt tuning) serves one user group at a time."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _adapters(folder, tokenizer, method: str, users: list[str], root):
     return out
 
 
-def _alone(folder, tokenizer, adapters, prompts, names):
+def _alone(folder, tokenizer, adapters, prompts, names, decoding=DECODING):
     from peft import PeftModel
 
     got = []
@@ -101,17 +101,18 @@ def _alone(folder, tokenizer, adapters, prompts, names):
         model = load_model(folder)
         if name != "__base__":
             model = PeftModel.from_pretrained(model, str(adapters[name]))
-        got += generate(model, tokenizer, [prompt], DECODING, batch_size=1, chat=False, progress=False)
+        got += generate(model, tokenizer, [prompt], decoding, batch_size=1, chat=False, progress=False)
     return got
 
 
-def test_stacked_lora_pool_matches_each_user_alone(tiny_llama, tmp_path):
+@pytest.mark.parametrize("method", ["lora", "ia3", "vera"])
+def test_stacked_pool_matches_each_user_alone(method, tiny_llama, tmp_path):
     from torch import nn
 
     from lampkit.oppu.pool import AdapterPool
 
     tokenizer = load_tokenizer(tiny_llama)
-    adapters = _adapters(tiny_llama, tokenizer, "lora", ["u1", "u2", "u3"], tmp_path)
+    adapters = _adapters(tiny_llama, tokenizer, method, ["u1", "u2", "u3"], tmp_path)
     names = ["u1", "u2", "__base__", "u3", "u1", "u2", "u3", "__base__"]
     prompts = [PROMPTS[i % len(PROMPTS)] for i in range(len(names))]
     expected = _alone(tiny_llama, tokenizer, adapters, prompts, names)
@@ -120,32 +121,105 @@ def test_stacked_lora_pool_matches_each_user_alone(tiny_llama, tmp_path):
     base = load_model(tiny_llama)
     pool = AdapterPool(base)
     pool.ensure(adapters)
-    assert pool.stacked is not None and pool.mixed and pool.model is base
+    assert pool.stacked is not None and pool.stacked.shape[0] == method.upper() and pool.mixed
+    assert pool.model is base
     assert pool.generate(tokenizer, prompts, names, DECODING, batch_size=4, chat=False) == expected
+
+    beams = Decoding(max_new_tokens=4, num_beams=2)  # each row's slot repeated over its beams
+    rows = [0, 1, 2, 3]
+    assert pool.generate(tokenizer, [prompts[i] for i in rows], [names[i] for i in rows], beams, batch_size=4,
+                         chat=False) == _alone(tiny_llama, tokenizer, adapters, [prompts[i] for i in rows],
+                                               [names[i] for i in rows], beams)
 
     small = AdapterPool(load_model(tiny_llama), max_adapters=2)  # eviction frees and reuses slots
     got = [None] * len(names)
-    for user in ("u1", "u2", "u3"):
+    for user in ("u1", "u2", "u3", "u1"):
         rows = [i for i, n in enumerate(names) if n in (user, "__base__")]
         small.ensure({user: adapters[user]})
         for i, text in zip(rows, small.generate(tokenizer, [prompts[i] for i in rows], [names[i] for i in rows],
                                                 DECODING, batch_size=4, chat=False)):
             got[i] = text
-    assert got == expected and small.evictions >= 1 and len(small.loaded) <= 2
+    assert got == expected and small.evictions >= 2 and len(small.loaded) <= 2
 
     pool.close()
-    assert isinstance(base.model.layers[0].self_attn.q_proj, nn.Linear)
+    assert isinstance(base.model.layers[0].self_attn.v_proj, nn.Linear)
+    assert isinstance(base.model.layers[0].mlp.down_proj, nn.Linear)
+    assert generate(base, tokenizer, prompts[:3], DECODING, batch_size=4, chat=False, progress=False) == \
+        _alone(tiny_llama, tokenizer, adapters, prompts[:3], ["__base__"] * 3)
+
+
+@pytest.mark.parametrize("method", ["ia3", "vera"])
+def test_stacked_pool_logits_match_peft_per_user(method, tiny_llama, tmp_path):
+    import torch
+    from peft import PeftModel
+
+    from lampkit.oppu.pool import AdapterPool
+
+    tokenizer = load_tokenizer(tiny_llama)
+    adapters = _adapters(tiny_llama, tokenizer, method, ["u1", "u2", "u3"], tmp_path)
+    names = ["u2", "__base__", "u1", "u3", "u2"]
+    ids = torch.randint(5, 100, (len(names), 9), generator=torch.Generator().manual_seed(3))
+    pool = AdapterPool(load_model(tiny_llama).eval(), max_adapters=2)
+    pool.ensure({"u1": adapters["u1"], "u2": adapters["u2"]})
+    pool.ensure({"u3": adapters["u3"], "u2": adapters["u2"]})  # u1 evicted; its slot goes to u3
+    assert pool.evictions == 1 and set(pool.loaded) == {"u2", "u3"}
+    rows = [i for i, n in enumerate(names) if n != "u1"]
+    pool.stacked.set_rows([names[i] for i in rows])
+    with torch.inference_mode():
+        mixed = pool.base(input_ids=ids[rows]).logits
+        plain = load_model(tiny_llama).eval()(input_ids=ids[rows]).logits
+    for k, i in enumerate(rows):
+        alone = load_model(tiny_llama).eval()
+        if names[i] != "__base__":
+            alone = PeftModel.from_pretrained(alone, str(adapters[names[i]]))
+        with torch.inference_mode():
+            want = alone(input_ids=ids[i:i + 1]).logits[0]
+        torch.testing.assert_close(mixed[k], want, rtol=1e-5, atol=1e-5)
+        assert (names[i] == "__base__") == torch.allclose(want, plain[k], atol=1e-3)
+
+
+def test_vera_pool_refuses_other_projections(tiny_llama, tmp_path):
+    import json
+    import shutil
+
+    from safetensors.torch import load_file
+    from safetensors.torch import save_file
+
+    from lampkit.errors import LampkitError
+    from lampkit.oppu.pool import AdapterPool
+
+    tokenizer = load_tokenizer(tiny_llama)
+    adapters = _adapters(tiny_llama, tokenizer, "vera", ["u1", "u2"], tmp_path)
+    moved = tmp_path / "moved"
+    shutil.copytree(adapters["u2"], moved)
+    state = load_file(str(moved / "adapter_model.safetensors"))
+    state["base_model.vera_A"] = state["base_model.vera_A"] + 0.01
+    save_file(state, str(moved / "adapter_model.safetensors"))
+    keyed = tmp_path / "keyed"
+    shutil.copytree(adapters["u2"], keyed)
+    config = json.loads((keyed / "adapter_config.json").read_text())
+    (keyed / "adapter_config.json").write_text(json.dumps(dict(config, projection_prng_key=7)))
+
+    pool = AdapterPool(load_model(tiny_llama))
+    pool.ensure({"u1": adapters["u1"]})
+    with pytest.raises(LampkitError, match="differ from those of the pool's other VeRA adapters"):
+        pool.ensure({"moved": moved})
+    with pytest.raises(LampkitError, match="where the pool's stacked adapters are"):
+        pool.ensure({"keyed": keyed})
+    pool.ensure({"u2": adapters["u2"]})  # a refused adapter took no slot
+    assert set(pool.stacked.slot) == {"u1", "u2"} and len(pool.stacked.free) == len(set(pool.stacked.free))
 
 
 @pytest.mark.parametrize("method", ["ia3", "vera", "prompt_tuning"])
 def test_methods_without_per_row_path_are_served_per_user(method, tiny_llama, tmp_path, caplog):
+    """PEFT's way (prompt tuning always; IA3 and VeRA with ``stacked=False``): one user group at a time."""
     from lampkit.oppu.pool import AdapterPool
 
     tokenizer = load_tokenizer(tiny_llama)
     adapters = _adapters(tiny_llama, tokenizer, method, ["u1", "u2"], tmp_path)
     names = ["u1", "u2", "__base__", "u2", "u1"]
     prompts = PROMPTS[:len(names)]
-    pool = AdapterPool(load_model(tiny_llama))
+    pool = AdapterPool(load_model(tiny_llama), stacked=method == "prompt_tuning")
     with caplog.at_level(logging.INFO, logger="lampkit.oppu"):
         pool.ensure(adapters)
     assert pool.stacked is None and not pool.mixed

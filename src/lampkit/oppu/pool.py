@@ -1,13 +1,17 @@
 """Per-user adapters for serving: loaded once, kept under a count and byte bound with least-recently-used eviction,
 applied per row so many users share a batch.
 
-Plain LoRA adapters of one shape (same r, alpha, targets; no DoRA, no extra saved modules) go into stacked slot
-tensors (``lampkit.multiuser.layers.MultiLoRALinear`` in place of the targeted linears): loading one is a copy
-of its safetensors into a slot, and each layer picks every row's A/B by gather and applies them with two batched
-matmuls, one step for the whole batch. Other LoRA adapters use PEFT's per-row ``adapter_names`` (its layers loop
-over the batch's distinct adapters). PEFT 0.21 has no per-row path for IA3, VeRA or prompt tuning (their layers
-take no ``adapter_names``: the active adapter would be applied to every row), so those are served one user group
-at a time, with one log line saying so."""
+Plain LoRA, IA3 and VeRA adapters of one shape go into stacked slot tensors (``lampkit.multiuser.layers``'
+``MultiLoRALinear``, ``MultiIA3Linear``, ``MultiVeraLinear`` in place of the targeted linears): loading one is a
+copy of its safetensors into a slot, and each layer picks every row's slot by a per-row index, one step for the
+whole batch. Slot 0 is the model alone (LoRA zeros, IA3 ones, VeRA lambdas zero). One shape: LoRA same r, alpha,
+rsLoRA and targets; IA3 same targets and feed-forward modules; VeRA same r, targets, ``projection_prng_key`` and
+projections (the saved ``base_model.vera_A``/``vera_B``, else those the key draws); an adapter of another shape
+than the pool's is refused. An adapter that the slots do not cover (DoRA, bias, extra saved modules, regex targets,
+non-``nn.Linear`` targets, ...) takes PEFT's path: per-row ``adapter_names`` for LoRA (its layers loop over the
+batch's distinct adapters); PEFT 0.21 has no per-row path for IA3, VeRA or prompt tuning (their layers take no
+``adapter_names``: the active adapter would be applied to every row), so those are served one user group at a time,
+with one log line saying so."""
 
 from __future__ import annotations
 
@@ -26,74 +30,109 @@ log = logging.getLogger("lampkit.oppu")
 BASE = "__base__"
 #: PEFT types whose layers take per-row ``adapter_names``; other methods are served one user group at a time.
 MIXED_BATCH_TYPES = ("LORA",)
-#: LoRA config fields that the stacked path implements only at these values (anything else: PEFT's path).
-_PLAIN_LORA = dict(use_dora=False, bias="none", fan_in_fan_out=False, modules_to_save=None, rank_pattern={},
-                   alpha_pattern={}, layers_to_transform=None, layer_replication=None, trainable_token_indices=None)
+#: PEFT types that the stacked slots serve (when plain: the fields below at these values).
+STACKED_TYPES = ("LORA", "IA3", "VERA")
+#: Config fields that the stacked path implements only at these values (anything else: PEFT's path).
+_COMMON = dict(fan_in_fan_out=False, modules_to_save=None, exclude_modules=None, layers_to_transform=None,
+               layers_pattern=None)
+_PLAIN = dict(
+    LORA=dict(_COMMON, use_dora=False, bias="none", rank_pattern={}, alpha_pattern={}, layer_replication=None,
+              trainable_token_indices=None),
+    IA3=_COMMON,
+    VERA=dict(_COMMON, bias="none"),
+)
 
 
 def stacked_shape(folder: str | Path) -> tuple | None:
-    """``(r, alpha, targets, rslora)`` of a plain LoRA adapter folder that the stacked path serves, else None."""
+    """The shape that the stacked path serves an adapter folder under, else None: ``("LORA", r, alpha, targets,
+    rslora)``, ``("IA3", targets, feedforward)`` or ``("VERA", r, targets, projection_prng_key)``."""
     config = json.loads((Path(folder) / CONFIG_NAME).read_text())
-    if str(config.get("peft_type", "")).upper() != "LORA" or not isinstance(config.get("target_modules"), list):
+    kind = str(config.get("peft_type", "")).upper()
+    if kind not in STACKED_TYPES or not isinstance(config.get("target_modules"), list):
         return None
-    if any(config.get(k, v) not in (v, None, {}, []) for k, v in _PLAIN_LORA.items()):
+    if any(config.get(k, v) not in (v, None, {}, []) for k, v in _PLAIN[kind].items()):
         return None
-    return (int(config["r"]), float(config["lora_alpha"]), tuple(sorted(config["target_modules"])),
-            bool(config.get("use_rslora", False)))
+    targets = tuple(sorted(config["target_modules"]))
+    if kind == "LORA":
+        return kind, int(config["r"]), float(config["lora_alpha"]), targets, bool(config.get("use_rslora", False))
+    if kind == "IA3":
+        feedforward = config.get("feedforward_modules") or []
+        if not isinstance(feedforward, list) or not set(feedforward) <= set(targets):
+            return None
+        return kind, targets, tuple(sorted(feedforward))
+    return kind, int(config["r"]), targets, int(config.get("projection_prng_key", 0))
 
 
-class StackedLoRA:
-    """Plain LoRA adapters of one shape in slots of stacked tensors over ``model`` (its targeted ``nn.Linear``
-    modules replaced in place; :meth:`restore` puts them back). Slot 0 is all zeros: the model alone."""
+class Stacked:
+    """Adapters of one kind and shape in slots of stacked tensors over ``model`` (its targeted ``nn.Linear``
+    modules replaced in place; :meth:`restore` puts them back). Slot 0 holds the identity: the model alone.
+    Subclasses name the stacked parameters and their identity value (``FILL``) and PEFT's saved key suffixes."""
+
+    FILL: dict[str, float] = {}
+    KEYS: tuple[str, ...] = ()
 
     def __init__(self, model, shape: tuple, slots: int):
         from torch import nn
 
-        from ..multiuser.layers import MultiLoRALinear
         from ..multiuser.layers import SlotIndex
 
-        r, alpha, targets, rslora = shape
         self.model, self.shape, self.index = model, shape, SlotIndex()
-        self.layers: dict[str, MultiLoRALinear] = {}
-        for name, module in list(model.named_modules()):
-            if name.split(".")[-1] in targets and isinstance(module, nn.Linear):
-                layer = MultiLoRALinear(module, 1, r, alpha, self.index)
-                if rslora:
-                    layer.scaling = alpha / math.sqrt(r)
-                parent, _, child = name.rpartition(".")
-                setattr(model.get_submodule(parent), child, layer)
-                self.layers[name] = layer
-        if not self.layers:
+        targets = self.targets()
+        found = [(name, module) for name, module in model.named_modules()
+                 if name.split(".")[-1] in targets and isinstance(module, nn.Linear)]
+        if not found:
             raise LampkitError(f"no nn.Linear named {list(targets)} in the model", field="target_modules")
+        self.prepare(found)
+        self.layers: dict[str, nn.Module] = {}
+        for name, module in found:
+            layer = self.make(name, module)
+            parent, _, child = name.rpartition(".")
+            setattr(model.get_submodule(parent), child, layer)
+            self.layers[name] = layer
         self.free: list[int] = []
         self.slot: dict[str, int] = {}
         self.grow(slots)
 
+    def targets(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def prepare(self, found: list) -> None:
+        """Anything the layers share, made before them."""
+
+    def make(self, name: str, module):
+        raise NotImplementedError
+
+    def check(self, state: dict, folder: Path) -> dict:
+        """The adapter's per-layer tensors (shared ones checked and taken out)."""
+        return state
+
     def grow(self, slots: int) -> None:
-        """Room for ``slots`` adapters (plus the zero slot); the tensors keep what they hold."""
+        """Room for ``slots`` adapters (plus the identity slot), on the base weights' device; the tensors keep what
+        they hold."""
         import torch
 
-        have = next(iter(self.layers.values())).lora_A.shape[0]
+        have = getattr(next(iter(self.layers.values())), next(iter(self.FILL))).shape[0]
         if slots + 1 <= have:
             return
         for layer in self.layers.values():
-            for attr in ("lora_A", "lora_B"):
+            for attr, fill in self.FILL.items():
                 old = getattr(layer, attr)
-                new = torch.zeros((slots + 1, *old.shape[1:]), dtype=old.dtype, device=old.device)
+                new = torch.full((slots + 1, *old.shape[1:]), fill, dtype=old.dtype, device=layer.base.weight.device)
                 new[:have] = old.data
                 setattr(layer, attr, torch.nn.Parameter(new, requires_grad=False))
         self.free += range(have, slots + 1)
 
     def load(self, name: str, folder: str | Path) -> None:
-        """Copy the adapter's weights into a free slot; every targeted layer must get its A and B."""
+        """Copy the adapter's weights into a free slot; every targeted layer must get all its tensors."""
         from safetensors.torch import load_file
 
-        state = load_file(str(Path(folder) / WEIGHTS_NAME))
-        wanted = {f"base_model.model.{n}.lora_{ab}.weight" for n in self.layers for ab in "AB"}
+        file = Path(folder) / WEIGHTS_NAME
+        state = self.check(load_file(str(file)), file)
+        wanted = {f"base_model.model.{n}.{key}" for n in self.layers for key in self.KEYS}
         if set(state) != wanted:
             odd = sorted(set(state) ^ wanted)[:2]
             raise LampkitError(f"adapter weights do not match the model's targeted layers ({', '.join(odd)})",
-                               file=Path(folder) / WEIGHTS_NAME, field="weights")
+                               file=file, field="weights")
         slot = self.free.pop(0)
         for n, layer in self.layers.items():
             layer.load_peft_state(slot, f"base_model.model.{n}", state)
@@ -105,8 +144,8 @@ class StackedLoRA:
         slot = self.slot.pop(name)
         with torch.no_grad():
             for layer in self.layers.values():
-                layer.lora_A[slot].zero_()
-                layer.lora_B[slot].zero_()
+                for attr, fill in self.FILL.items():
+                    getattr(layer, attr)[slot].fill_(fill)
         self.free.insert(0, slot)
 
     def set_rows(self, names: list[str], repeat: int = 1) -> None:
@@ -114,7 +153,7 @@ class StackedLoRA:
         import torch
 
         rows = torch.tensor([self.slot.get(n, 0) if n != BASE else 0 for n in names], dtype=torch.long)
-        self.index.rows = rows.repeat_interleave(repeat).to(next(iter(self.layers.values())).lora_A.device)
+        self.index.rows = rows.repeat_interleave(repeat).to(next(iter(self.layers.values())).base.weight.device)
 
     def restore(self) -> None:
         """Put the original linear modules back (the adapters are dropped)."""
@@ -124,18 +163,103 @@ class StackedLoRA:
         self.layers, self.slot = {}, {}
 
 
+class StackedLoRA(Stacked):
+    """Plain LoRA: each row's A/B gathered per layer and applied with two batched matmuls."""
+
+    FILL = {"lora_A": 0.0, "lora_B": 0.0}
+    KEYS = ("lora_A.weight", "lora_B.weight")
+
+    def targets(self):
+        return self.shape[3]
+
+    def make(self, name, module):
+        from ..multiuser.layers import MultiLoRALinear
+
+        _, r, alpha, _, rslora = self.shape
+        layer = MultiLoRALinear(module, 1, r, alpha, self.index)
+        if rslora:
+            layer.scaling = alpha / math.sqrt(r)
+        return layer
+
+
+class StackedIA3(Stacked):
+    """IA3: each row's vector scales the layer's output (a feed-forward module's input)."""
+
+    FILL = {"ia3_l": 1.0}
+    KEYS = ("ia3_l",)
+
+    def targets(self):
+        return self.shape[1]
+
+    def make(self, name, module):
+        from ..multiuser.layers import MultiIA3Linear
+
+        return MultiIA3Linear(module, 1, name.split(".")[-1] in self.shape[2], self.index)
+
+
+class StackedVeRA(Stacked):
+    """VeRA: each row's lambdas over projections shared by every layer and user. The first adapter sets them (its
+    saved ``base_model.vera_A``/``vera_B``, else those ``projection_prng_key`` draws, as PEFT loads them); an adapter
+    whose projections differ is refused (one pool, one projection: PEFT's own rule for the key)."""
+
+    FILL = {"vera_lambda_b": 0.0, "vera_lambda_d": 0.0}
+    KEYS = ("vera_lambda_b", "vera_lambda_d")
+
+    def targets(self):
+        return self.shape[2]
+
+    def prepare(self, found):
+        from ..multiuser.layers import VeraProjections
+
+        _, r, _, key = self.shape
+        device = found[0][1].weight.device
+        self.shared = VeraProjections(r, max(m.in_features for _, m in found), max(m.out_features for _, m in found),
+                                      key, device)
+        self.drawn, self.fixed = (self.shared.A, self.shared.B), False
+
+    def make(self, name, module):
+        from ..multiuser.layers import MultiVeraLinear
+
+        return MultiVeraLinear(module, 1, self.shape[1], self.shared, self.index)
+
+    def check(self, state, file):
+        import torch
+
+        state = dict(state)
+        saved = state.pop("base_model.vera_A", None), state.pop("base_model.vera_B", None)
+        mine = self.drawn if saved[0] is None and saved[1] is None else saved
+        if any(p is None for p in mine):
+            raise LampkitError("VeRA adapter with only one of base_model.vera_A/vera_B", file=file, field="weights")
+        have = (self.shared.A, self.shared.B) if self.fixed else self.drawn
+        if any(a.shape != b.shape for a, b in zip(mine, have)):
+            raise LampkitError(f"VeRA projections of shape {tuple(mine[0].shape)}, {tuple(mine[1].shape)}; the "
+                               f"model's targeted layers need {tuple(have[0].shape)}, {tuple(have[1].shape)}",
+                               file=file, field="vera_A")
+        if self.fixed and not all(torch.equal(a.to(b.device, b.dtype), b) for a, b in zip(mine, have)):
+            raise LampkitError("VeRA projections (base_model.vera_A/vera_B) differ from those of the pool's other "
+                               "VeRA adapters: one pool serves adapters of one projection", file=file, field="vera_A")
+        if not self.fixed:
+            device = self.drawn[0].device
+            self.shared.A, self.shared.B = (p.to(device, torch.float32) for p in mine)
+            self.fixed = True
+        return state
+
+
+STACKS = {"LORA": StackedLoRA, "IA3": StackedIA3, "VERA": StackedVeRA}
+
+
 class AdapterPool:
     """Adapters by name over ``model``. ``max_adapters`` and ``max_bytes`` (weights on disk, None = no bound)
     bound what stays loaded; a chunk of rows may need at most ``max_adapters`` adapters at once. ``loads`` and
-    ``evictions`` count what happened. ``stacked``: plain LoRA adapters of one shape go into stacked slots
-    (module docstring); False, or an adapter of another kind, takes PEFT's way."""
+    ``evictions`` count what happened. ``stacked``: plain LoRA, IA3 or VeRA adapters of one shape go into stacked
+    slots (module docstring); False, or an adapter the slots do not cover, takes PEFT's way."""
 
     def __init__(self, model, *, max_adapters: int = 64, max_bytes: int | None = None, stacked: bool = True):
         if max_adapters < 1:
             raise LampkitError(f"max_adapters must be >= 1, got {max_adapters}", field="max_adapters")
         self.base, self.model = model, model
         self.max_adapters, self.max_bytes, self.use_stacked = max_adapters, max_bytes, stacked
-        self.stacked: StackedLoRA | None = None
+        self.stacked: Stacked | None = None
         self.loaded: OrderedDict[str, int] = OrderedDict()
         self.loads = self.evictions = 0
         self._told: set[str] = set()
@@ -154,15 +278,16 @@ class AdapterPool:
         if self.model is self.base and self.use_stacked:
             shape = stacked_shape(folder)
             if self.stacked is None and shape is not None and not self.loaded:
-                self.stacked = StackedLoRA(self.base, shape, min(self.max_adapters, 8))
-            if self.stacked is not None and shape == self.stacked.shape:
+                if self._first_stacked(name, folder, shape):
+                    return
+            elif self.stacked is not None and shape == self.stacked.shape:
                 self.stacked.grow(min(self.max_adapters, max(2 * len(self.loaded), len(self.loaded) + 1)))
                 self.stacked.load(name, folder)
                 return
-            if self.stacked is not None:
-                raise LampkitError("adapter not of the shape of the pool's stacked LoRA adapters (r, alpha, "
-                                   "targets); serve it with AdapterPool(stacked=False)", file=folder,
-                                   field="user_adapters")
+            elif self.stacked is not None:
+                raise LampkitError(f"adapter of shape {shape} where the pool's stacked adapters are "
+                                   f"{self.stacked.shape}; serve it in another pool, or with AdapterPool(stacked="
+                                   "False)", file=folder, field="user_adapters")
         if self.model is self.base:
             self.model = PeftModel.from_pretrained(self.base, str(folder), adapter_name=name)
         else:
@@ -172,6 +297,20 @@ class AdapterPool:
             self._told.add(kind)
             log.info("%s adapters: PEFT has no per-row adapter_names for %s, so their rows are served one user "
                      "group at a time", kind, kind)
+
+    def _first_stacked(self, name: str, folder: str | Path, shape: tuple) -> bool:
+        """Stacked slots made for the pool's first adapter; False (the model as it was) where they do not fit it."""
+        stack = None
+        try:
+            stack = STACKS[shape[0]](self.base, shape, min(self.max_adapters, 8))
+            stack.load(name, folder)
+        except LampkitError as error:
+            if stack is not None:
+                stack.restore()
+            log.info("%s adapters not served in stacked slots (%s): PEFT's path instead", shape[0], error)
+            return False
+        self.stacked = stack
+        return True
 
     def _delete(self, name: str) -> None:
         if self.stacked is not None:
