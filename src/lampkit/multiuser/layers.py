@@ -17,9 +17,25 @@ class SlotIndex:
         self.rows: torch.Tensor | None = None
 
 
-class MultiLoRALinear(nn.Module):
+class SlotState:
+    """A slot's tensors under PEFT's saved key names: ``PEFT_KEYS`` maps each stacked parameter to its key."""
+
+    PEFT_KEYS: dict[str, str] = {}
+
+    def peft_state(self, slot: int, prefix: str) -> dict[str, torch.Tensor]:
+        return {f"{prefix}.{key}": getattr(self, name)[slot].detach().clone() for name, key in self.PEFT_KEYS.items()}
+
+    def load_peft_state(self, slot: int, prefix: str, state: dict) -> None:
+        with torch.no_grad():
+            for name, key in self.PEFT_KEYS.items():
+                getattr(self, name)[slot] = state[f"{prefix}.{key}"]
+
+
+class MultiLoRALinear(SlotState, nn.Module):
     """``base(x) + scaling * B[u] @ A[u] @ x`` for the row's slot ``u``: A is (slots × r × in), B (slots × out × r),
     as PEFT's ``lora_A.weight`` (r × in) and ``lora_B.weight`` (out × r) of each user."""
+
+    PEFT_KEYS = {"lora_A": "lora_A.weight", "lora_B": "lora_B.weight"}
 
     def __init__(self, base: nn.Linear, slots: int, r: int, alpha: float, index: SlotIndex, dropout: float = 0.0):
         super().__init__()
@@ -45,14 +61,6 @@ class MultiLoRALinear(nn.Module):
             self.lora_A[slot] = draw
             self.lora_B[slot] = 0
 
-    def peft_state(self, slot: int, prefix: str) -> dict[str, torch.Tensor]:
-        return {f"{prefix}.lora_A.weight": self.lora_A[slot].detach().clone(),
-                f"{prefix}.lora_B.weight": self.lora_B[slot].detach().clone()}
-
-    def load_peft_state(self, slot: int, prefix: str, state: dict) -> None:
-        with torch.no_grad():
-            self.lora_A[slot] = state[f"{prefix}.lora_A.weight"]
-            self.lora_B[slot] = state[f"{prefix}.lora_B.weight"]
 
 
 class MultiIA3Linear(nn.Module):
@@ -98,9 +106,11 @@ class VeraProjections:
         self.A, self.B = drawn
 
 
-class MultiVeraLinear(nn.Module):
+class MultiVeraLinear(SlotState, nn.Module):
     """``base(x) + λ_b[u] ⊙ (B (λ_d[u] ⊙ (A x)))`` for the row's slot ``u`` with the shared projections; λ_d is
     (slots × r), λ_b (slots × out), as PEFT's ``vera_lambda_d`` and ``vera_lambda_b`` of each user."""
+
+    PEFT_KEYS = {"vera_lambda_b": "vera_lambda_b", "vera_lambda_d": "vera_lambda_d"}
 
     def __init__(self, base: nn.Linear, slots: int, r: int, shared: VeraProjections, index: SlotIndex,
                  dropout: float = 0.0, d_initial: float = 0.1):
@@ -125,14 +135,6 @@ class MultiVeraLinear(nn.Module):
             self.vera_lambda_d[slot] = self.d_initial
             self.vera_lambda_b[slot] = 0
 
-    def peft_state(self, slot: int, prefix: str) -> dict[str, torch.Tensor]:
-        return {f"{prefix}.vera_lambda_b": self.vera_lambda_b[slot].detach().clone(),
-                f"{prefix}.vera_lambda_d": self.vera_lambda_d[slot].detach().clone()}
-
-    def load_peft_state(self, slot: int, prefix: str, state: dict) -> None:
-        with torch.no_grad():
-            self.vera_lambda_b[slot] = state[f"{prefix}.vera_lambda_b"]
-            self.vera_lambda_d[slot] = state[f"{prefix}.vera_lambda_d"]
 
 
 class MultiPrompt(nn.Module):
