@@ -17,6 +17,7 @@ row); the values are the same, so the outputs are too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -80,42 +81,44 @@ def shares_prefix(model, decoding: Decoding) -> bool:
     return not getattr(config, "is_prompt_learning", False)
 
 
-_GROWING = None
+@functools.cache
+def _growing_layer():
+    """The in-place cache layer class (made on first use: importing this module must not import transformers)."""
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        def __init__(self, room: int):
+            super().__init__()
+            self.room, self.buffers = room, None
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            n, k = self.get_seq_length(), key_states.shape[-2]
+            buffers = self.buffers
+            if buffers is None or self.keys.data_ptr() != buffers[0].data_ptr() or n + k > buffers[0].shape[-2]:
+                size = n + k + self.room
+                buffers = tuple(s.new_empty((*s.shape[:2], size, s.shape[-1])) for s in (key_states, value_states))
+                if n:
+                    buffers[0][:, :, :n] = self.keys
+                    buffers[1][:, :, :n] = self.values
+                self.buffers = buffers
+            buffers[0][:, :, n:n + k] = key_states
+            buffers[1][:, :, n:n + k] = value_states
+            self.keys, self.values = buffers[0][:, :, :n + k], buffers[1][:, :, :n + k]
+            return self.keys, self.values
+
+    return GrowingLayer
 
 
 def growing_cache(model, headroom: int):
     """A ``DynamicCache`` whose full-attention layers write into a buffer with ``headroom`` free positions (grown,
     copied, only when full or after a batch reorder) instead of concatenating every step."""
-    global _GROWING
     from transformers import DynamicCache
     from transformers.cache_utils import DynamicLayer
 
-    if _GROWING is None:
-        class GrowingLayer(DynamicLayer):
-            def __init__(self, room: int):
-                super().__init__()
-                self.room, self.buffers = room, None
-
-            def update(self, key_states, value_states, *args, **kwargs):
-                if not self.is_initialized:
-                    self.lazy_initialization(key_states, value_states)
-                n, k = self.get_seq_length(), key_states.shape[-2]
-                buffers = self.buffers
-                if buffers is None or self.keys.data_ptr() != buffers[0].data_ptr() or n + k > buffers[0].shape[-2]:
-                    size = n + k + self.room
-                    buffers = tuple(s.new_empty((*s.shape[:2], size, s.shape[-1])) for s in (key_states, value_states))
-                    if n:
-                        buffers[0][:, :, :n] = self.keys
-                        buffers[1][:, :, :n] = self.values
-                    self.buffers = buffers
-                buffers[0][:, :, n:n + k] = key_states
-                buffers[1][:, :, n:n + k] = value_states
-                self.keys, self.values = buffers[0][:, :, :n + k], buffers[1][:, :, :n + k]
-                return self.keys, self.values
-
-        _GROWING = GrowingLayer
     cache = DynamicCache(config=model.config)
-    cache.layers = [_GROWING(headroom) if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    cache.layers = [_growing_layer()(headroom) if type(layer) is DynamicLayer else layer for layer in cache.layers]
     return cache
 
 
