@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from lampkit.adapters.cards import from_template
 from lampkit.adapters.cards import render_card
 from lampkit.adapters.cards import template_path
 from lampkit.adapters.checks import check_adapter_base
@@ -52,6 +53,19 @@ def test_card_renders_results_and_nothing_private():
     assert "model-index" in text and "value: 0.5" in text and "org/lamp3-lora" in text
     assert "user-raw-42" not in text and "hf_" not in text
     assert template_path("task_adapter").parent.name == "adapters"  # package data, not the checkout's links
+
+
+@pytest.mark.parametrize("name", ["task_adapter", "user_adapter"])
+def test_cached_template_renders_as_from_template(name):
+    from huggingface_hub import ModelCard
+    from huggingface_hub import ModelCardData
+
+    data = ModelCardData(base_model="org/base", library_name="peft", tags=["lampkit"], license="other")
+    for values in (dict(repo_id="org/x", user="3f2a", task="LaMP_3", steps=6, loss=0.25, peft_method="lora", k=2),
+                   dict(repo_id="org/y", user="91bc", task="LaMP_2", steps=9, loss=0.5, peft_method="ia3", k=0)):
+        expected = str(ModelCard.from_template(data, template_path=str(template_path(name)), **values))
+        assert str(from_template(data, name, **values)) == expected  # compiled once, each call's own values
+        assert values["repo_id"] in expected
 
 
 def test_card_refuses_a_token():

@@ -1,5 +1,6 @@
 """Adapter model cards: Jinja templates shipped as package data (``lampkit/templates/adapters/<name>.md``; the
-checkout's ``adapters_card_templates/`` links to them), rendered with ``huggingface_hub.ModelCard.from_template``.
+checkout's ``adapters_card_templates/`` links to them), rendered as ``huggingface_hub.ModelCard.from_template`` renders them (:func:`from_template`, which compiles each
+template once per process: OPPU writes a card per user).
 
 The card holds the training settings, the PEFT config, training figures and ``model-index`` results from a result
 record; never a token, a raw user id or profile text (the callers pass none, and :func:`render_card` refuses a
@@ -8,6 +9,7 @@ token-looking value).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib import resources
@@ -30,11 +32,28 @@ def template_path(name: str) -> Path:
     raise LampkitError(f"no adapter card template {name!r}", field="template")
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled(path: str):
+    import jinja2
+
+    return jinja2.Template(Path(path).read_text(encoding="utf-8"))
+
+
+def from_template(card_data, name: str, **variables):
+    """``ModelCard.from_template(card_data, template_path=template_path(name), **variables)``, the same text (the
+    card data's fields and ``variables`` as Jinja variables, ``card_data`` as its YAML), from a template compiled
+    once per process instead of at every call."""
+    from huggingface_hub import ModelCard
+
+    values = dict(card_data.to_dict(), **variables)
+    values["card_data"] = card_data.to_yaml()
+    return ModelCard(_compiled(str(template_path(name))).render(**values))
+
+
 def render_card(name: str, *, repo_id: str, base_model: str, record: dict | None = None, tags=(), datasets=(),
                 private: bool = True, **variables):
     """A ``huggingface_hub.ModelCard`` from template ``name``; ``record`` (a result record) fills ``model-index``."""
     from huggingface_hub import EvalResult
-    from huggingface_hub import ModelCard
     from huggingface_hub import ModelCardData
 
     from ..tasks import BENCHMARKS
@@ -61,4 +80,4 @@ def render_card(name: str, *, repo_id: str, base_model: str, record: dict | None
     for key, value in values.items():
         if isinstance(value, str) and _TOKEN.search(value):
             raise LampkitError("looks like a Hugging Face token; tokens never go into cards", field=key)
-    return ModelCard.from_template(data, template_path=str(template_path(name)), **values)
+    return from_template(data, name, **values)

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from ..adapters.cards import template_path
+from ..adapters.cards import from_template
 
 
 def render_user_card(name: str, record: dict, *, repo_id: str | None = None, template: str = "user_adapter") -> str:
     """The README.md of user hash ``name``'s adapter folder."""
-    from huggingface_hub import ModelCard
     from huggingface_hub import ModelCardData
 
-    path = template_path(template)
     data = ModelCardData(library_name="peft", base_model=record.get("base_model_id"),
                          tags=["lampkit", "oppu", "personalization", record["task"]])
-    card = ModelCard.from_template(data, template_path=str(path), user=name, repo_id=repo_id,
-                                   **{k: v for k, v in record.items() if k not in ("user",)})
+    card = from_template(data, template, user=name, repo_id=repo_id,
+                         **{k: v for k, v in record.items() if k not in ("user",)})
     return str(card)

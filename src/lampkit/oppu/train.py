@@ -87,8 +87,8 @@ def encode_pairs(tokenizer, pairs: Sequence[dict], max_length: int, chat: bool |
         inputs = tokenizer(prompts, truncation=True, max_length=max_length).input_ids
         labels = tokenizer(completions, truncation=True, max_length=max_length).input_ids
         return list(zip(inputs, labels))
-    prompt_ids = tokenizer(format_prompts(tokenizer, prompts, chat), add_special_tokens=False).input_ids
-    completion_ids = tokenizer(completions, add_special_tokens=False).input_ids
+    ids = tokenizer(format_prompts(tokenizer, prompts, chat) + completions, add_special_tokens=False).input_ids
+    prompt_ids, completion_ids = ids[:len(prompts)], ids[len(prompts):]
     out = []
     for p, c in zip(prompt_ids, completion_ids):
         c = (c + [tokenizer.eos_token_id])[:max_length]
