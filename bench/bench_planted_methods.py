@@ -18,7 +18,8 @@ For each method: MAE / RMSE on the validation questions with each user's own ada
 and with every user on a neighbour's adapter (served by ``lampkit.oppu.serve.personalised_generate``), the bytes of
 one user's adapter file on disk and the per-user tensor bytes (``lampkit.multiuser.bytes_per_user``; VeRA's file
 also holds the shared projections, PEFT's default ``save_projection``), the users' mean last-epoch training loss
-and the batched training time. Prints a markdown table, one row per (method, learning rate): ``--lr METHOD=LR[,LR]``
+and the batched training time. ``--prompt-init sample_vocab`` starts prompt tuning from the embeddings of random
+tokens instead of PEFT's standard normal (which is far larger than a pretrained model's embeddings). Prints a markdown table, one row per (method, learning rate): ``--lr METHOD=LR[,LR]``
 tries several rates of a method against one task adapter. Each method takes its own learning rate: the small
 vectors of IA3 and VeRA need larger steps than LoRA's factors in the same epochs. On the tiny random model prompt
 tuning did not learn the preference at any rate tried (0.1 to 3, 10 to 30 epochs): its 8 virtual tokens barely
@@ -101,7 +102,7 @@ def build(work: Path, model: str, task_lr: float, task_epochs: int) -> dict:
                 golds=[r["output"] for r in rows], alone=alone)
 
 
-def run_method(planted: dict, method: str, out: Path, epochs: int, lr: float) -> dict:
+def run_method(planted: dict, method: str, out: Path, epochs: int, lr: float, prompt_init: str) -> dict:
     """Train every user's adapter with ``--mode batched``; score own / task model / neighbour's adapter."""
     import json
 
@@ -122,7 +123,8 @@ def run_method(planted: dict, method: str, out: Path, epochs: int, lr: float) ->
                           "--output_dir", str(out), "--user_salt", SALT, "--mode", "batched",
                           "--peft_method", method, "--learning_rate", str(lr), "--lora_dropout", "0",
                           "--max_grad_norm", "1", "--weight_decay", "0", "--num_train_epochs", str(epochs),
-                          "--per_device_train_batch_size", "4", "--batched_max_rows", "32"])
+                          "--per_device_train_batch_size", "4", "--batched_max_rows", "32",
+                          "--prompt_tuning_init", prompt_init])
     seconds = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"{method}: sft_oppu exited {code}")
@@ -146,7 +148,7 @@ def run_method(planted: dict, method: str, out: Path, epochs: int, lr: float) ->
     targets = tuple(config["target_modules"]) if config.get("target_modules") else None
     feedforward = tuple(config.get("feedforward_modules") or ())
     tensors = bytes_per_user(method, cfg, r=8, targets=targets, feedforward=feedforward, num_virtual_tokens=8)
-    return dict(method=method, lr=lr, seconds=seconds, bytes=max(sizes), tensor_bytes=tensors,
+    return dict(method=method, lr=lr, init=prompt_init, seconds=seconds, bytes=max(sizes), tensor_bytes=tensors,
                 loss=sum(losses) / len(losses), **{name: score("LaMP_3", outputs, golds) for name, outputs in
                                                    (("own", mine), ("task", planted["alone"]), ("swapped", swapped))})
 
@@ -172,6 +174,8 @@ def main(argv=None) -> None:
                         help="a method's learning rate(s); several: one row each")
     parser.add_argument("--task-lr", type=float, default=None, help="the task adapter's learning rate")
     parser.add_argument("--task-epochs", type=int, default=None, help="the task adapter's epochs")
+    parser.add_argument("--prompt-init", default="random", choices=["random", "sample_vocab"],
+                        help="prompt tuning's start (PEFT's random normal, or the embeddings of random tokens)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (tiny: 1, pretrained: 2)")
     args = parser.parse_args(argv)
     preset = PRESETS["tiny" if args.model == "tiny" else "pretrained"]
@@ -189,7 +193,7 @@ def main(argv=None) -> None:
         work = Path(tmp)
         planted = build(work, args.model, task_lr, task_epochs)
         task_seconds = time.perf_counter() - start
-        results = [run_method(planted, m, work / f"{m}-{i}", epochs, lr)
+        results = [run_method(planted, m, work / f"{m}-{i}", epochs, lr, args.prompt_init)
                    for m in args.methods for i, lr in enumerate(lrs[m])]
     name = "tiny random Llama" if args.model == "tiny" else args.model
     print(f"\nplanted sample ({CONFIG}, 8 users, 16 validation questions), {name}; task adapter LoRA r=8 (q, v), "
@@ -200,7 +204,8 @@ def main(argv=None) -> None:
           "| users' loss | adapter file bytes / user | per-user tensor bytes | train s (contended) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {LABEL[r['method']]} | {r['lr']:g} | {r['own']['MAE']:.3f} | {r['task']['MAE']:.3f} "
+        label = LABEL[r["method"]] + (f", {r['init']} init" if r["method"] == "prompt_tuning" else "")
+        print(f"| {label} | {r['lr']:g} | {r['own']['MAE']:.3f} | {r['task']['MAE']:.3f} "
               f"| {r['swapped']['MAE']:.3f} | {r['own']['RMSE']:.3f} | {r['task']['RMSE']:.3f} "
               f"| {r['swapped']['RMSE']:.3f} | {r['loss']:.4f} | {r['bytes']:,} | {r['tensor_bytes']:,} "
               f"| {r['seconds']:.1f} |")

@@ -47,6 +47,8 @@ class OppuArguments:
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
     num_virtual_tokens: int = 8
+    prompt_tuning_init: str = field(default="random", metadata={"help": "prompt tuning's start: random (PEFT's) or "
+                                                                        "sample_vocab (embeddings of random tokens)"})
     # data
     dataset_name: str = field(default="out/planted", metadata={"help": "a built folder or Hub dataset repo"})
     dataset_config: str = "LaMP_3_time"
@@ -82,7 +84,8 @@ def settings_of(args: OppuArguments):
 
     return TrainSettings(method=args.peft_method, r=args.lora_r, lora_alpha=args.lora_alpha,
                          lora_dropout=args.lora_dropout, target_modules=list(args.lora_target_modules),
-                         num_virtual_tokens=args.num_virtual_tokens, learning_rate=args.learning_rate,
+                         num_virtual_tokens=args.num_virtual_tokens, prompt_tuning_init=args.prompt_tuning_init,
+                         learning_rate=args.learning_rate,
                          num_train_epochs=args.num_train_epochs, batch_size=args.per_device_train_batch_size,
                          warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,
                          max_grad_norm=args.max_grad_norm, max_length=args.max_length, seed=args.seed)
@@ -112,6 +115,7 @@ def run(args: OppuArguments) -> list[dict]:
     from lampkit.oppu import select_users
     from lampkit.oppu import user_rows
     from lampkit.oppu.card import render_user_card
+    from lampkit.modeling.peft_methods import check_prompt_init
     from lampkit.oppu.train import METHODS
     from lampkit.oppu.train import UserTrainer
     from lampkit.oppu.train import load_start_model
@@ -124,6 +128,7 @@ def run(args: OppuArguments) -> list[dict]:
     if args.peft_method not in METHODS:
         raise LampkitError(f"unknown PEFT method {args.peft_method!r}; choose from {', '.join(METHODS)}",
                            field="peft_method")
+    check_prompt_init(args.prompt_tuning_init)
     if args.push_to_hub and not args.hub_org:
         raise LampkitError("push_to_hub needs hub_org", field="hub_org")
     try:

@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(model_args.model_name_or_path, model_args.model_revision, model_args.dtype)
         config = peft_config(peft_args.peft_method, seq2seq=seq2seq, r=peft_args.lora_r, alpha=peft_args.lora_alpha,
                              dropout=peft_args.lora_dropout, target_modules=peft_args.lora_target_modules,
-                             num_virtual_tokens=peft_args.num_virtual_tokens, use_rslora=peft_args.use_rslora)
+                             num_virtual_tokens=peft_args.num_virtual_tokens, use_rslora=peft_args.use_rslora,
+                             prompt_tuning_init=peft_args.prompt_tuning_init)
         model = wrap_model(model, config)
         timer = StepTimer()
         setup_seconds = time.perf_counter() - started

@@ -82,9 +82,11 @@ def test_batched_equals_each_user_alone(tiny_llama, tmp_path, settings, toleranc
         assert error < tolerance, user
 
 
-@pytest.mark.parametrize("method", ["lora", "ia3", "vera", "prompt_tuning"])
-def test_init_is_pefts_under_user_seed(tiny_llama, tmp_path, method):
-    settings = TrainSettings(method=method, epochs=0, r=4, num_virtual_tokens=3, **(IA3 if method == "ia3" else {}))
+@pytest.mark.parametrize("method,init", [("lora", "random"), ("ia3", "random"), ("vera", "random"),
+                                         ("prompt_tuning", "random"), ("prompt_tuning", "sample_vocab")])
+def test_init_is_pefts_under_user_seed(tiny_llama, tmp_path, method, init):
+    settings = TrainSettings(method=method, epochs=0, r=4, num_virtual_tokens=3, prompt_tuning_init=init,
+                             **(IA3 if method == "ia3" else {}))
     model = load_model(tiny_llama)
     adapters = MultiUserAdapters(model, settings, slots=2)
     adapters.init_slot(1, 1234)
@@ -97,6 +99,9 @@ def test_init_is_pefts_under_user_seed(tiny_llama, tmp_path, method):
     if method in ("lora", "prompt_tuning"):  # a random init: another seed, another adapter
         adapters.init_slot(0, 1235)
         assert not torch.equal(adapters.parameters()[0][0], adapters.parameters()[0][1])
+    if init == "sample_vocab":  # every virtual token starts as one of the vocabulary's embeddings
+        vocab = model.get_input_embeddings().weight
+        assert all(bool((vocab == row).all(dim=1).any()) for row in got["prompt_embeddings"])
 
 
 @pytest.mark.parametrize("method", ["lora", "ia3", "vera", "prompt_tuning"])

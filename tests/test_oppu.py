@@ -107,6 +107,9 @@ def test_bad_input_one_line_each(planted, tmp_path, tiny_llama, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown user(s): 'no-such-user'" in err and "field 'users'" in err
     assert not (tmp_path / "a").exists()
+    assert recipe(planted, tmp_path / "p", "--peft_method", "prompt_tuning", "--prompt_tuning_init", "text") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "field 'prompt_tuning_init'" in err and not (tmp_path / "p").exists()
 
     other = UserTrainer(load_start_model(tiny_llama), load_tokenizer(tiny_llama), TrainSettings(**FAST))
     other.train("x", [{"prompt": "a", "completion": " b"}])

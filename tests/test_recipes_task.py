@@ -124,6 +124,7 @@ def test_config_file_plus_override_parses_as_trl(tmp_path):
     (["--ranking", "ranking_contriever"], "ranking_contriever"),
     (["--k", "-1"], "k"),
     (["--peft_method", "dora"], "peft_method"),
+    (["--peft_method", "prompt_tuning", "--prompt_tuning_init", "text"], "prompt_tuning_init"),
     (["--train_mode", "users"], "train_mode"),
     (["--push_adapter", "true"], "adapter_repo_id"),
 ])

@@ -55,6 +55,8 @@ class PeftArguments:
     lora_target_modules: list[str] | None = None
     use_rslora: bool = False
     num_virtual_tokens: int = 8
+    prompt_tuning_init: str = field(default="random", metadata={"help": "prompt tuning's start: random (PEFT's) or "
+                                                                        "sample_vocab (embeddings of random tokens)"})
 
 
 @dataclass
@@ -119,6 +121,7 @@ def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArg
     """Check the arguments without loading anything heavy; returns (task, split kind, seq2seq)."""
     from .modeling import is_seq2seq
     from .modeling.peft_methods import check_method
+    from .modeling.peft_methods import check_prompt_init
     from .prompts.build import style_prompt
     from .tasks import parse_config_name
 
@@ -133,6 +136,7 @@ def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArg
     style_prompt(task, data.style)
     if peft is not None:
         check_method(peft.peft_method)
+        check_prompt_init(peft.prompt_tuning_init)
     if decoding is not None:
         _positive(decoding.max_new_tokens, "max_new_tokens")
         _positive(decoding.num_beams, "num_beams")

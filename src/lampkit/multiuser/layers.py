@@ -144,10 +144,11 @@ class MultiPrompt(nn.Module):
     does it, so calling the model with ``input_ids`` and ``attention_mask`` gives logits over n + L positions
     (the virtual ones first), as PEFT's model gives; position ids are dropped, as PEFT drops them."""
 
-    def __init__(self, model: nn.Module, slots: int, num_virtual_tokens: int, index: SlotIndex):
+    def __init__(self, model: nn.Module, slots: int, num_virtual_tokens: int, index: SlotIndex,
+                 init: str = "random"):
         super().__init__()
         embed = model.get_input_embeddings()
-        self.index, self.embed = index, [embed]  # a list: not a submodule (its weight stays the model's)
+        self.index, self.embed, self.init = index, [embed], init  # a list: not a submodule (its weight stays the model's)
         self.prompt_embeddings = nn.Parameter(torch.zeros(slots, num_virtual_tokens, embed.embedding_dim,
                                                           device=embed.weight.device))
         self.handle = model.model.register_forward_pre_hook(self._prepend, with_kwargs=True)
@@ -166,9 +167,15 @@ class MultiPrompt(nn.Module):
         return args, kwargs
 
     def init_slot(self, slot: int) -> None:
-        """PEFT's random init (``nn.Embedding``'s standard normal, float32) from the global RNG."""
+        """PEFT's init (``PromptEmbedding``) from the global RNG: ``nn.Embedding``'s standard normal (float32); with
+        ``sample_vocab``, then replaced by the embeddings of ``num_virtual_tokens`` token ids drawn uniformly."""
         with torch.no_grad():
-            self.prompt_embeddings[slot] = torch.empty(self.prompt_embeddings.shape[1:]).normal_()
+            drawn = torch.empty(self.prompt_embeddings.shape[1:]).normal_()
+            if self.init == "sample_vocab":
+                embed = self.embed[0]
+                ids = torch.randint(0, embed.num_embeddings, (drawn.shape[0],), dtype=torch.long)
+                drawn = embed(ids.to(embed.weight.device)).float()
+            self.prompt_embeddings[slot] = drawn
 
     def peft_state(self, slot: int, prefix: str) -> dict[str, torch.Tensor]:
         return {"prompt_embeddings": self.prompt_embeddings[slot].detach().clone()}
@@ -189,7 +196,8 @@ class MultiUserAdapters:
         self.layers: dict[str, nn.Module] = {}
         self.shared: VeraProjections | None = None
         if settings.method == "prompt_tuning":
-            self.layers[""] = MultiPrompt(model, slots, settings.num_virtual_tokens, self.index)
+            self.layers[""] = MultiPrompt(model, slots, settings.num_virtual_tokens, self.index,
+                                          settings.prompt_tuning_init)
             return
         targets = set(settings.target_modules)
         found = [(name, module) for name, module in model.named_modules()

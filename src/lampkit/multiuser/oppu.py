@@ -28,7 +28,7 @@ def settings_from_oppu(oppu, max_rows: int, model_type: str) -> TrainSettings:
         targets, feedforward = tuple(IA3_TARGETS[model_type]), tuple(FEEDFORWARD[model_type])
     return TrainSettings(method=oppu.method, seed=oppu.seed, r=oppu.r, lora_alpha=oppu.lora_alpha,
                          lora_dropout=oppu.lora_dropout, target_modules=targets, feedforward_modules=feedforward,
-                         num_virtual_tokens=oppu.num_virtual_tokens,
+                         num_virtual_tokens=oppu.num_virtual_tokens, prompt_tuning_init=oppu.prompt_tuning_init,
                          epochs=oppu.num_train_epochs, batch_size=oppu.batch_size, learning_rate=oppu.learning_rate,
                          weight_decay=oppu.weight_decay, warmup_ratio=oppu.warmup_ratio,
                          max_grad_norm=oppu.max_grad_norm, max_length=oppu.max_length,

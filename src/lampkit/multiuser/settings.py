@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..modeling.peft_methods import PROMPT_INITS
+
 METHODS = ("lora", "ia3", "vera", "prompt_tuning")
 
 
@@ -14,7 +16,7 @@ class TrainSettings:
     of its own examples); ``max_rows`` bounds the rows of one batched step (users × their rows). With
     ``lora_dropout`` > 0 the batched and one-user paths draw different (equally distributed) dropout masks.
     VeRA takes ``r``, ``target_modules``, ``lora_dropout`` (as ``vera_dropout``) and ``projection_prng_key``;
-    prompt tuning ``num_virtual_tokens`` (PEFT's random init)."""
+    prompt tuning ``num_virtual_tokens`` and ``prompt_tuning_init`` (PEFT's ``random``, or ``sample_vocab``)."""
 
     method: str = "lora"
     seed: int = 0
@@ -24,6 +26,7 @@ class TrainSettings:
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     feedforward_modules: tuple[str, ...] = ()
     num_virtual_tokens: int = 8
+    prompt_tuning_init: str = "random"
     projection_prng_key: int = 0
     epochs: int = 2
     batch_size: int = 4
@@ -40,6 +43,8 @@ class TrainSettings:
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f"method {self.method!r}: known {', '.join(METHODS)}")
+        if self.prompt_tuning_init not in PROMPT_INITS:
+            raise ValueError(f"prompt_tuning_init {self.prompt_tuning_init!r}: known {', '.join(PROMPT_INITS)}")
         if self.optimizer not in ("adamw", "sgd"):
             raise ValueError(f"optimizer {self.optimizer!r}: known adamw, sgd")
         if self.max_rows < self.batch_size:
@@ -66,6 +71,7 @@ def peft_config(settings: TrainSettings, base_model: str | None = None):
     from peft import IA3Config
     from peft import LoraConfig
     from peft import PromptTuningConfig
+    from peft import PromptTuningInit
     from peft import VeraConfig
 
     s, common = settings, dict(task_type="CAUSAL_LM", base_model_name_or_path=base_model)
@@ -78,4 +84,5 @@ def peft_config(settings: TrainSettings, base_model: str | None = None):
     if s.method == "vera":
         return VeraConfig(r=s.r, target_modules=list(s.target_modules), vera_dropout=s.lora_dropout,
                           projection_prng_key=s.projection_prng_key, **common)
-    return PromptTuningConfig(num_virtual_tokens=s.num_virtual_tokens, **common)
+    return PromptTuningConfig(num_virtual_tokens=s.num_virtual_tokens,
+                              prompt_tuning_init=PromptTuningInit[s.prompt_tuning_init.upper()], **common)

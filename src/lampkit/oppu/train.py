@@ -46,6 +46,7 @@ class TrainSettings:
     lora_dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
     num_virtual_tokens: int = 8
+    prompt_tuning_init: str = "random"
     learning_rate: float = 1e-4
     num_train_epochs: int = 2
     batch_size: int = 16
@@ -71,7 +72,8 @@ def peft_config(settings: TrainSettings, seq2seq: bool = False):
     targets = None if settings.method == "ia3" else settings.target_modules
     return method_config(settings.method, seq2seq=seq2seq, r=settings.r, alpha=settings.lora_alpha,
                          dropout=settings.lora_dropout, target_modules=targets,
-                         num_virtual_tokens=settings.num_virtual_tokens)
+                         num_virtual_tokens=settings.num_virtual_tokens,
+                         prompt_tuning_init=settings.prompt_tuning_init)
 
 
 def encode_pairs(tokenizer, pairs: Sequence[dict], max_length: int, chat: bool | None = None,
