@@ -44,6 +44,8 @@ class GenerateArguments:
                                       "sft_oppu output folder or hub:<org>/<prefix>; --adapter is the task adapter"})
     user_salt: str = field(default="lampkit", metadata={"help": "the user_salt the per-user adapters were made with"})
     user_hub_layout: str = "repo"
+    user_adapters_revision: str | None = field(default=None, metadata={"help": "branch, tag or commit sha of the "
+                                               "hub: per-user adapters (default main)"})
     progress: bool = True
 
 
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         outputs, alone, per_user = serve_users(
             model_args.model_name_or_path, adapter and str(adapter), tokenizer, rows["prompt"],
             rows[user_col] if user_col else rows["id"], decoding, source=gen_args.user_adapters,
-            salt=gen_args.user_salt, task=task.name, layout=gen_args.user_hub_layout, dtype=model_args.dtype,
+            salt=gen_args.user_salt, task=task.name, layout=gen_args.user_hub_layout,
+            revision=gen_args.user_adapters_revision, dtype=model_args.dtype,
             batch_size=decoding_args.generation_batch_size, chat=chat, progress=gen_args.progress)
     else:
         model = load_generator(model_args, adapter)

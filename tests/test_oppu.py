@@ -75,6 +75,15 @@ def test_per_user_adapters_beat_the_task_model_through_push_and_pull(planted, hu
         card = Path(api.hf_hub_download(repo, "README.md")).read_text()
         assert user_hash(user, SALT) in card and user not in card and "I bought this" not in card
 
+    # a revision: only the user whose repo has tag v1 gets an adapter, from the tagged commit; the others fall back
+    tagged = f"lampkit-tester/planted-{user_hash(order[0], SALT)}"
+    sha = api.repo_info(tagged, repo_type="model").sha
+    api.create_tag(tagged, tag="v1", repo_type="model")
+    at_v1 = resolve_hub(users, org="lampkit-tester", prefix="planted", salt=SALT, task="LaMP_3", revision="v1")
+    assert list(at_v1.folders) == [order[0]] and at_v1.folders[order[0]].name == sha
+    assert set(at_v1.missing) == set(order[1:])
+    assert set(at_v1.missing.values()) == {"no adapter on the Hub at revision 'v1'"}
+
 
 def test_rerun_skips_complete_users_and_retrains_half_written(planted, caplog):
     out = planted["work"] / "resume"

@@ -42,21 +42,24 @@ def push_user_adapter(folder: str | os.PathLike, *, org: str, prefix: str, layou
                            commit_message=f"Upload the adapter of user {folder.name}")
 
 
-def pull_user_adapter(name: str, *, org: str, prefix: str, layout: str = "repo",
+def pull_user_adapter(name: str, *, org: str, prefix: str, layout: str = "repo", revision: str | None = None,
                       token: str | None = None) -> Path | None:
-    """The local folder of user hash ``name``'s adapter, downloaded into the Hub cache; None when the Hub has
-    none."""
+    """The local folder of user hash ``name``'s adapter at ``revision`` (a branch, tag or commit sha; default
+    ``main``), downloaded into the Hub cache; None when the Hub has none there (no repo, no such revision, or no
+    complete adapter in it)."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError
+    from huggingface_hub.errors import RevisionNotFoundError
 
     repo_id = repo_id_for(name, org=org, prefix=prefix, layout=layout)
     api = HfApi(token=token)
     try:
-        files = api.list_repo_files(repo_id, repo_type="model")
-    except RepositoryNotFoundError:
+        files = api.list_repo_files(repo_id, repo_type="model", revision=revision)
+    except (RepositoryNotFoundError, RevisionNotFoundError):
         return None
     inside = "" if layout == "repo" else f"{name}/"
     if f"{inside}{RECORD_NAME}" not in files or f"{inside}{CONFIG_NAME}" not in files:
         return None
-    root = download_repo(repo_id, repo_type="model", allow_patterns=[f"{inside}*"] if inside else None, token=token)
+    root = download_repo(repo_id, repo_type="model", allow_patterns=[f"{inside}*"] if inside else None,
+                         revision=revision, token=token)
     return root / inside if inside else root

@@ -59,15 +59,17 @@ def _place(out: Resolved, user: str, folder: Path, task: str, base_model: str | 
 
 
 def resolve_hub(users: Sequence[str], *, org: str, prefix: str, salt: str, task: str, layout: str = "repo",
-                base_model: str | None = None, token: str | None = None) -> Resolved:
-    """Adapters pulled from the Hub (``lampkit.oppu.hub`` layouts); a user without repo (or folder) falls back."""
+                revision: str | None = None, base_model: str | None = None, token: str | None = None) -> Resolved:
+    """Adapters pulled from the Hub (``lampkit.oppu.hub`` layouts) at ``revision`` (default ``main``); a user
+    without repo (or folder, or that revision) falls back."""
     from .hub import pull_user_adapter
 
     out = Resolved()
     for user in dict.fromkeys(map(str, users)):
-        folder = pull_user_adapter(user_hash(user, salt), org=org, prefix=prefix, layout=layout, token=token)
+        folder = pull_user_adapter(user_hash(user, salt), org=org, prefix=prefix, layout=layout,
+                                   revision=revision, token=token)
         if folder is None:
-            out.missing[user] = "no adapter on the Hub"
+            out.missing[user] = "no adapter on the Hub" + (f" at revision {revision!r}" if revision else "")
         else:
             _place(out, user, folder, task, base_model)
     return out
@@ -120,17 +122,17 @@ def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Seque
 
 def serve_users(model_name_or_path: str, task_adapter: str | None, tokenizer, prompts: Sequence[str],
                 users: Sequence[str], decoding, *, source: str, salt: str, task: str, layout: str = "repo",
-                dtype: str = "float32", batch_size: int = 8, chat: bool | None = None, max_adapters: int = 64,
-                progress: bool = True) -> tuple[list[str], list[str], dict]:
+                revision: str | None = None, dtype: str = "float32", batch_size: int = 8, chat: bool | None = None,
+                max_adapters: int = 64, progress: bool = True) -> tuple[list[str], list[str], dict]:
     """What ``recipes/generate.py`` runs with per-user adapters: the task model (``task_adapter`` merged into the
-    base) with each user's adapter from ``source`` (a folder, or ``hub:<org>/<prefix>``), and the task model
-    alone on the same prompts. Returns both outputs and the record of which users had an adapter."""
+    base) with each user's adapter from ``source`` (a folder, or ``hub:<org>/<prefix>`` at ``revision``), and the
+    task model alone on the same prompts. Returns both outputs and the record of which users had an adapter."""
     from ..modeling.generation import generate
     from .train import load_start_model
 
     if source.startswith("hub:"):
         org, _, prefix = source[4:].partition("/")
-        resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout)
+        resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout, revision=revision)
     else:
         resolved = resolve_local(users, source, salt=salt, task=task)
     model = load_start_model(model_name_or_path, task_adapter, dtype=dtype)
@@ -140,5 +142,5 @@ def serve_users(model_name_or_path: str, task_adapter: str | None, tokenizer, pr
                                            batch_size=batch_size, chat=chat, max_adapters=max_adapters,
                                            progress=progress)
     info = dict(resolved.record(salt), source=source, hub_layout=layout if source.startswith("hub:") else None,
-                adapter_per_row=names)
+                hub_revision=revision if source.startswith("hub:") else None, adapter_per_row=names)
     return outputs, alone, info
