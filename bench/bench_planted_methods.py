@@ -14,16 +14,17 @@ as the embedded pretrained SmolLM2-135M-Instruct (``lampkit/smollm2-135m-instruc
 cache). Each kind of model has its own defaults (``PRESETS``: learning rates, epochs, the task adapter's training);
 prompts go through the chat template where the model has one (the recipe's default).
 
-For each method: MAE / RMSE on the validation questions with each user's own adapter, with the task model alone,
-and with every user on a neighbour's adapter (served by ``lampkit.oppu.serve.personalised_generate``), the bytes of
-one user's adapter file on disk and the per-user tensor bytes (``lampkit.multiuser.bytes_per_user``; VeRA's file
-also holds the shared projections, PEFT's default ``save_projection``), the users' mean last-epoch training loss
-and the batched training time. ``--prompt-init sample_vocab`` starts prompt tuning from the embeddings of random
-tokens instead of PEFT's standard normal (which is far larger than a pretrained model's embeddings). Prints a markdown table, one row per (method, learning rate): ``--lr METHOD=LR[,LR]``
-tries several rates of a method against one task adapter. Each method takes its own learning rate: the small
-vectors of IA3 and VeRA need larger steps than LoRA's factors in the same epochs. On the tiny random model prompt
-tuning did not learn the preference at any rate tried (0.1 to 3, 10 to 30 epochs): its 8 virtual tokens barely
-move the output of a model whose attention is still near uniform.
+For each method: MAE / RMSE on the validation questions with each user's own adapter, with the task model alone, and
+with every user on a neighbour's adapter (served by ``lampkit.oppu.serve.personalised_generate``), the bytes of one
+user's adapter file on disk and the per-user tensor bytes (``lampkit.multiuser.bytes_per_user``; VeRA's file also
+holds the shared projections, PEFT's default ``save_projection``), the users' mean last-epoch training loss and the
+batched training time. ``--prompt-init sample_vocab`` starts prompt tuning from the embeddings of random tokens
+instead of PEFT's standard normal (which is far larger than a pretrained model's embeddings). Prints a markdown
+table, one row per (method, learning rate): ``--lr METHOD=LR[,LR]`` tries several rates of a method against one task
+adapter. Each method takes its own learning rate: the small vectors of IA3 and VeRA need larger steps than LoRA's
+factors in the same epochs. On the tiny random model prompt tuning did not learn the preference at any rate tried
+(0.1 to 3, 10 to 30 epochs): its 8 virtual tokens barely move the output of a model whose attention is still near
+uniform.
 """
 
 from __future__ import annotations

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from trl import TrlParser
-
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DataArguments
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -118,8 +117,8 @@ def write_outputs(out: Path, name: str, task, kind, rows, outputs, record_args, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    model_args, data_args, decoding_args, gen_args = TrlParser(
-        (ModelArguments, DataArguments, DecodingArguments, GenerateArguments)).parse_args_and_config(argv)
+    model_args, data_args, decoding_args, gen_args = parse_recipe_args(
+        (ModelArguments, DataArguments, DecodingArguments, GenerateArguments), argv)
     # 1. checks, data, prompts
     task, kind, seq2seq, tokenizer, rows, adapter, others = load_inputs(model_args, data_args, decoding_args,
                                                                         gen_args)

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from trl import TrlParser
-
 from lampkit.atomic import replace_dir
 from lampkit.build import write_split
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -71,8 +70,7 @@ def summaries(split_rows, task, kind, model, tokenizer, decoding, cache: Path, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = TrlParser((ModelArguments, DecodingArguments, PagArguments))
-    model_args, decoding_args, args = parser.parse_args_and_config(argv)
+    model_args, decoding_args, args = parse_recipe_args((ModelArguments, DecodingArguments, PagArguments), argv)
     from lampkit.recipe_args import DataArguments
     from lampkit.recipe_args import check_args
     from lampkit.recipe_args import load_split

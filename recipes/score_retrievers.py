@@ -13,12 +13,11 @@ import sys
 from dataclasses import dataclass
 from dataclasses import field
 
-from trl import TrlParser
-
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import FolderPushArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -41,8 +40,8 @@ class ScoreRetrieversArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = TrlParser((ScoreRetrieversArguments, ModelArguments, DecodingArguments, FolderPushArguments))
-    args, model_args, decoding_args, push = parser.parse_args_and_config(argv)
+    args, model_args, decoding_args, push = parse_recipe_args(
+        (ScoreRetrieversArguments, ModelArguments, DecodingArguments, FolderPushArguments), argv)
     push.check()
     from accelerate import PartialState
 

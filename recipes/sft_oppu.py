@@ -24,9 +24,8 @@ import sys
 from dataclasses import dataclass
 from dataclasses import field
 
-from trl import TrlParser
-
 from lampkit.errors import LampkitError
+from lampkit.recipe_args import parse_recipe_args
 
 MODES = ("sequential", "batched")
 log = logging.getLogger("lampkit.oppu")
@@ -108,19 +107,19 @@ def process_state():
 
 
 def run(args: OppuArguments) -> list[dict]:
-    import datasets
-
+    from lampkit.loading import load_built_split
     from lampkit.modeling import load_tokenizer
+    from lampkit.modeling.peft_methods import check_prompt_init
     from lampkit.oppu import AdapterStore
     from lampkit.oppu import select_users
     from lampkit.oppu import user_rows
     from lampkit.oppu.card import render_user_card
-    from lampkit.modeling.peft_methods import check_prompt_init
     from lampkit.oppu.train import METHODS
     from lampkit.oppu.train import UserTrainer
     from lampkit.oppu.train import load_start_model
     from lampkit.oppu.train import train_users
     from lampkit.prompts import user_training_pairs
+    from lampkit.recipe_args import check_count
     from lampkit.tasks import parse_config_name
 
     if args.mode not in MODES:
@@ -129,17 +128,19 @@ def run(args: OppuArguments) -> list[dict]:
         raise LampkitError(f"unknown PEFT method {args.peft_method!r}; choose from {', '.join(METHODS)}",
                            field="peft_method")
     check_prompt_init(args.prompt_tuning_init)
+    for name in ("lora_r", "lora_alpha", "num_virtual_tokens", "top_users", "num_train_epochs",
+                 "per_device_train_batch_size", "max_length", "batched_max_rows"):
+        check_count(getattr(args, name), name)
+    check_count(args.k, "k", zero=True)
+    if not args.learning_rate > 0:
+        raise LampkitError(f"must be above 0, got {args.learning_rate!r}", field="learning_rate")
     if args.push_to_hub and not args.hub_org:
         raise LampkitError("push_to_hub needs hub_org", field="hub_org")
     try:
         task, _ = parse_config_name(args.dataset_config)
     except KeyError as err:
         raise LampkitError(str(err.args[0]), field="dataset_config") from None
-    try:
-        rows = datasets.load_dataset(args.dataset_name, args.dataset_config, split=args.split)
-    except (FileNotFoundError, ValueError) as err:
-        raise LampkitError(f"cannot load split {args.split}: {str(err).splitlines()[0]}", file=args.dataset_name,
-                           field="dataset_config") from None
+    rows = load_built_split(args.dataset_name, args.dataset_config, args.split)
     users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
                          source=f"{args.dataset_name} {args.dataset_config}/{args.split}")
     state = process_state()
@@ -182,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(message)s", level=logging.INFO)
     for noisy in ("httpx", "huggingface_hub", "datasets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    (args,) = TrlParser((OppuArguments,)).parse_args_and_config(argv)
     try:
+        (args,) = parse_recipe_args((OppuArguments,), argv)
         run(args)
     except LampkitError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -27,7 +27,6 @@ from dataclasses import fields
 from pathlib import Path
 
 from trl import SFTConfig
-from trl import TrlParser
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import TRAIN_MODES
@@ -36,6 +35,7 @@ from lampkit.recipe_args import DataArguments
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
 from lampkit.recipe_args import PeftArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -165,8 +165,8 @@ def train(model, tokenizer, examples, seq2seq: bool, chat: bool, data_args, trai
 
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
-    model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args = TrlParser(
-        PARSER_TYPES).parse_args_and_config(argv)
+    model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args = parse_recipe_args(
+        PARSER_TYPES, argv)
     task, kind, seq2seq = check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args)
 
     from lampkit.adapters.cards import render_card

@@ -14,10 +14,9 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 
-from trl import TrlParser
-
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import FolderPushArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -47,7 +46,7 @@ class RopgArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, push = TrlParser((RopgArguments, FolderPushArguments)).parse_args_and_config(argv)
+    args, push = parse_recipe_args((RopgArguments, FolderPushArguments), argv)
     push.check()
     from lampkit.ropg.feedback import load_questions
     from lampkit.ropg.folders import check_same_data

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from trl import TrlParser
-
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import FolderPushArguments
+from lampkit.recipe_args import parse_recipe_args
 
 
 @dataclass
@@ -41,7 +40,7 @@ class RspgArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, push = TrlParser((RspgArguments, FolderPushArguments)).parse_args_and_config(argv)
+    args, push = parse_recipe_args((RspgArguments, FolderPushArguments), argv)
     push.check()
     from lampkit.predictions import run_record
     from lampkit.predictions import write_predictions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 
 from .errors import LampkitError
 from .modeling.embedded import EMBEDDED_MODEL
@@ -111,7 +112,41 @@ class FolderPushArguments:
         return url
 
 
-def _positive(value, name: str, *, zero: bool = False) -> None:
+def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
+    """``trl.TrlParser(types).parse_args_and_config(argv)``, with a config file that cannot be read, is not YAML,
+    is not a mapping or names an unknown field reported as one LampkitError naming the file (and field)."""
+    import re
+    import sys
+
+    import yaml
+    from trl import TrlParser
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    path = args[args.index("--config") + 1] if "--config" in args[:-1] else None
+    try:
+        return TrlParser(types).parse_args_and_config(args)
+    except OSError as err:
+        raise LampkitError(f"cannot read the config file: {err.strerror or err}", file=path, field="config") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise LampkitError(f"not valid YAML{where}: {getattr(err, 'problem', None) or err}", file=path,
+                           field="config") from None
+    except ValueError as err:  # TRL's config checks, and the argument dataclasses' own (``__post_init__``)
+        message = " ".join(str(err).split())
+        from_file = path is not None and "config file" in message.lower()
+        unknown = [a[2:] for a in re.findall(r"'([^']*)'", message) if a.startswith("--")]
+        if from_file or "not used by the HfArgumentParser" in message:
+            raise LampkitError(f"unknown field(s) {', '.join(unknown)}; see --help for the fields" if unknown else
+                               "the config file must hold a YAML mapping of field: value",
+                               file=path if from_file else None, field=unknown[0] if unknown else "config") from None
+        names = {f.name for t in types for f in fields(t)}
+        named = sorted((m.start(), m.group()) for m in re.finditer(r"\w+", message) if m.group() in names)
+        raise LampkitError(message, file=path, field=named[0][1] if named else None) from None
+
+
+def check_count(value, name: str, *, zero: bool = False) -> None:
+    """A LampkitError naming field ``name`` unless ``value`` is None or a whole number >= 1 (>= 0 with ``zero``)."""
     if value is not None and (not isinstance(value, int) or value < (0 if zero else 1)):
         raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
 
@@ -129,18 +164,18 @@ def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArg
         task, kind = parse_config_name(data.dataset_config)
     except KeyError as err:
         raise LampkitError(err.args[0], field="dataset_config") from None
-    _positive(data.k, "k", zero=True)
-    _positive(data.prompt_max_length, "prompt_max_length")
-    _positive(data.max_questions, "max_questions")
-    _positive(data.max_train_questions, "max_train_questions")
+    check_count(data.k, "k", zero=True)
+    check_count(data.prompt_max_length, "prompt_max_length")
+    check_count(data.max_questions, "max_questions")
+    check_count(data.max_train_questions, "max_train_questions")
     style_prompt(task, data.style)
     if peft is not None:
         check_method(peft.peft_method)
         check_prompt_init(peft.prompt_tuning_init)
     if decoding is not None:
-        _positive(decoding.max_new_tokens, "max_new_tokens")
-        _positive(decoding.num_beams, "num_beams")
-        _positive(decoding.generation_batch_size, "generation_batch_size")
+        check_count(decoding.max_new_tokens, "max_new_tokens")
+        check_count(decoding.num_beams, "num_beams")
+        check_count(decoding.generation_batch_size, "generation_batch_size")
     seq2seq = is_seq2seq(model.model_name_or_path, model.model_revision)
     if seq2seq and model.use_chat_template:
         raise LampkitError("an encoder-decoder model takes raw text; use_chat_template is for causal models",
@@ -151,16 +186,7 @@ def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArg
 def load_split(data: DataArguments, split: str, limit: int | None = None):
     """One split of the built dataset, its first ``limit`` rows where given; a LampkitError naming the field when
     the dataset, config or split is not there."""
-    import datasets
+    from .loading import load_built_split
 
-    try:
-        dataset = datasets.load_dataset(data.dataset_name, data.dataset_config, split=split,
-                                        revision=data.dataset_revision)
-    except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as err:
-        field_name = "dataset_config" if "config" in str(err).lower() or "BuilderConfig" in str(err) else (
-            "eval_split" if split == data.eval_split and "split" in str(err).lower() else "dataset_name")
-        raise LampkitError(f"cannot load {data.dataset_name} {data.dataset_config} {split}: "
-                           f"{str(err).splitlines()[0]}", field=field_name) from None
-    if limit is not None:
-        dataset = dataset.select(range(min(limit, len(dataset))))
-    return dataset
+    return load_built_split(data.dataset_name, data.dataset_config, split, revision=data.dataset_revision,
+                            limit=limit, split_field="eval_split" if split == data.eval_split else "train_split")

@@ -1,6 +1,6 @@
 """Adapter model cards: Jinja templates shipped as package data (``lampkit/templates/adapters/<name>.md``; the
-checkout's ``adapters_card_templates/`` links to them), rendered as ``huggingface_hub.ModelCard.from_template`` renders them (:func:`from_template`, which compiles each
-template once per process: OPPU writes a card per user).
+checkout's ``adapters_card_templates/`` links to them), rendered as ``huggingface_hub.ModelCard.from_template``
+renders them (:func:`from_template`, which compiles each template once per process: OPPU writes a card per user).
 
 The card holds the training settings, the PEFT config, training figures and ``model-index`` results from a result
 record; never a token, a raw user id or profile text (the callers pass none, and :func:`render_card` refuses a
@@ -32,7 +32,7 @@ def template_path(name: str) -> Path:
     raise LampkitError(f"no adapter card template {name!r}", field="template")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(path: str):
     import jinja2
 

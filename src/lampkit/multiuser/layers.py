@@ -148,7 +148,8 @@ class MultiPrompt(nn.Module):
                  init: str = "random"):
         super().__init__()
         embed = model.get_input_embeddings()
-        self.index, self.embed, self.init = index, [embed], init  # a list: not a submodule (its weight stays the model's)
+        # the embedding in a list: not a submodule (its weight stays the model's)
+        self.index, self.embed, self.init = index, [embed], init
         self.prompt_embeddings = nn.Parameter(torch.zeros(slots, num_virtual_tokens, embed.embedding_dim,
                                                           device=embed.weight.device))
         self.handle = model.model.register_forward_pre_hook(self._prepend, with_kwargs=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import datasets
 
 from ..errors import LampkitError
+from ..loading import load_built_split
 from ..scoring import score
 from ..tasks import Task
 from .pool import Retriever
@@ -126,14 +127,7 @@ def load_questions(dataset_name: str, config: str, split: str, max_questions: in
         task, _ = parse_config_name(config)
     except (KeyError, ValueError):
         raise LampkitError(f"unknown config {config!r}", field="dataset_config") from None
-    try:
-        rows = datasets.load_dataset(dataset_name, config, split=split)
-    except (ValueError, FileNotFoundError) as err:
-        raise LampkitError(f"cannot load config {config} split {split}: {' '.join(str(err).split())[:200]}",
-                           file=dataset_name, field="dataset_config") from None
-    if max_questions is not None:
-        rows = rows.select(range(min(max_questions, len(rows))))
-    return rows, task
+    return load_built_split(dataset_name, config, split, limit=max_questions), task
 
 
 def load_reader(model_args, decoding_args, *, max_length: int) -> Reader:

@@ -1,0 +1,90 @@
+"""Careless input to the recipes' parser and data loading: each is one LampkitError line naming the file and field,
+raised before any model loads (``lampkit.recipe_args.parse_recipe_args``, ``lampkit.loading.load_built_split``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from recipe_helpers import CONFIG
+from recipe_helpers import build_sample
+from recipe_helpers import recipe
+
+from lampkit.errors import LampkitError
+from lampkit.loading import load_built_split
+from lampkit.recipe_args import DataArguments
+from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import parse_recipe_args
+
+TYPES = (ModelArguments, DataArguments)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return build_sample(tmp_path_factory.mktemp("args_data") / "lamp")
+
+
+@pytest.mark.parametrize("text,field,says", [
+    (None, "config", "cannot read the config file"),
+    ("k: 2\nlearning_rat: 1.0e-4\n", "learning_rat", "unknown field(s) learning_rat"),
+    ("k: [2\n", "config", "not valid YAML (line 2)"),
+    ("- k\n- 2\n", "config", "YAML mapping"),
+])
+def test_bad_config_file_is_one_line_naming_file_and_field(tmp_path, text, field, says):
+    path = tmp_path / "c.yaml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(LampkitError) as err:
+        parse_recipe_args(TYPES, ["--config", str(path)])
+    message = str(err.value)
+    assert message.startswith(f"{path}: field '{field}': ") and says in message and "\n" not in message
+
+
+def test_a_good_config_file_and_override_still_parse(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("dataset_config: LaMP_4_user\nk: 2\n")
+    model, data = parse_recipe_args(TYPES, ["--config", str(path), "--k", "5"])
+    assert (data.dataset_config, data.k, model.dtype) == ("LaMP_4_user", 5, "float32")
+
+
+def test_a_dataclass_check_or_an_unknown_option_names_its_field():
+    from trl import SFTConfig
+
+    with pytest.raises(LampkitError, match=r"^field 'fp16': At most one of fp16 and bf16") as err:
+        parse_recipe_args((SFTConfig,), ["--output_dir", "x", "--use_cpu", "true", "--bf16", "true", "--fp16", "true"])
+    assert "\n" not in str(err.value)
+    with pytest.raises(LampkitError, match=r"^field 'learnin_rate': unknown field\(s\) learnin_rate"):
+        parse_recipe_args(TYPES, ["--k", "1", "--learnin_rate", "2"])
+
+
+@pytest.mark.parametrize("name,config,split,field", [
+    ("{tmp}/no-such-folder", CONFIG, "validation", "dataset_name"),
+    ("no-such-folder-here", CONFIG, "validation", "dataset_name"),  # not a folder: taken for a Hub id, offline
+    ("{data}", "LaMP_2_user", "validation", "dataset_config"),
+    ("{data}", CONFIG, "dev", "split"),
+])
+def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, config, split, field):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    source = name.format(tmp=tmp_path, data=data)
+    with pytest.raises(LampkitError) as err:
+        load_built_split(source, config, split)
+    assert str(err.value).startswith(f"{source}: field '{field}': cannot load {config} {split}: ")
+    assert "\n" not in str(err.value)
+    assert len(load_built_split(str(data), CONFIG, "validation", limit=2)) == 2
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--config", "missing.yaml"], "config"),
+    (["--top_users", "-3"], "top_users"),
+    (["--per_device_train_batch_size", "0"], "per_device_train_batch_size"),
+    (["--learning_rate", "-1"], "learning_rate"),
+    (["--dataset_name", "no-such-folder"], "dataset_name"),
+])
+def test_sft_oppu_refuses_careless_arguments_before_loading_a_model(tmp_path, monkeypatch, capsys, args, field):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    assert recipe("sft_oppu")(["--output_dir", str(tmp_path / "out"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"field '{field}'" in err
+    assert not (tmp_path / "out").exists()
