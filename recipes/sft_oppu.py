@@ -134,8 +134,12 @@ def run(args: OppuArguments) -> list[dict]:
     check_count(args.k, "k", zero=True)
     if not args.learning_rate > 0:
         raise LampkitError(f"must be above 0, got {args.learning_rate!r}", field="learning_rate")
-    if args.push_to_hub and not args.hub_org:
-        raise LampkitError("push_to_hub needs hub_org", field="hub_org")
+    if args.push_to_hub:
+        from lampkit.oppu.hub import repo_id_for
+
+        if not args.hub_org:
+            raise LampkitError("push_to_hub needs hub_org", field="hub_org")
+        repo_id_for("0" * 16, org=args.hub_org, prefix=args.hub_prefix, layout=args.hub_layout)
     try:
         task, _ = parse_config_name(args.dataset_config)
     except KeyError as err:

@@ -80,6 +80,8 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--per_device_train_batch_size", "0"], "per_device_train_batch_size"),
     (["--learning_rate", "-1"], "learning_rate"),
     (["--dataset_name", "no-such-folder"], "dataset_name"),
+    (["--push_to_hub", "true", "--hub_org", "me", "--hub_layout", "weird"], "hub_layout"),
+    (["--push_to_hub", "true", "--hub_org", "me", "--hub_prefix", "no spaces"], "repo_id"),
 ])
 def test_sft_oppu_refuses_careless_arguments_before_loading_a_model(tmp_path, monkeypatch, capsys, args, field):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
