@@ -1,5 +1,5 @@
 """Batched-path speed-ups keep outputs row by row: the shared-prefix cache of ``generate`` and the pool's stacked
-per-row LoRA, IA3 and VeRA slots; PEFT's way for the rest (prompt tuning) serves one user group at a time."""
+per-row LoRA, IA3, VeRA and prompt tuning slots; PEFT's way (no stacked slots) serves one user group at a time."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def _alone(folder, tokenizer, adapters, prompts, names, decoding=DECODING):
     return got
 
 
-@pytest.mark.parametrize("method", ["lora", "ia3", "vera"])
+@pytest.mark.parametrize("method", ["lora", "ia3", "vera", "prompt_tuning"])
 def test_stacked_pool_matches_each_user_alone(method, tiny_llama, tmp_path):
     from torch import nn
 
@@ -148,7 +148,7 @@ def test_stacked_pool_matches_each_user_alone(method, tiny_llama, tmp_path):
         _alone(tiny_llama, tokenizer, adapters, prompts[:3], ["__base__"] * 3)
 
 
-@pytest.mark.parametrize("method", ["ia3", "vera"])
+@pytest.mark.parametrize("method", ["ia3", "vera", "prompt_tuning"])
 def test_stacked_pool_logits_match_peft_per_user(method, tiny_llama, tmp_path):
     import torch
     from peft import PeftModel
@@ -164,16 +164,24 @@ def test_stacked_pool_logits_match_peft_per_user(method, tiny_llama, tmp_path):
     pool.ensure({"u3": adapters["u3"], "u2": adapters["u2"]})  # u1 evicted; its slot goes to u3
     assert pool.evictions == 1 and set(pool.loaded) == {"u2", "u3"}
     rows = [i for i, n in enumerate(names) if n != "u1"]
-    pool.stacked.set_rows([names[i] for i in rows])
     with torch.inference_mode():
-        mixed = pool.base(input_ids=ids[rows]).logits
+        if method == "prompt_tuning":  # as generate feeds it: virtual tokens, mask, positions over attended tokens
+            from lampkit.modeling.generation import _with_virtual_tokens
+
+            batch = _with_virtual_tokens(pool.base, dict(input_ids=ids[rows], attention_mask=torch.ones_like(
+                ids[rows])), pool.stacked.virtual_tokens([names[i] for i in rows], len(rows)))
+            positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+            mixed = pool.base(**batch, position_ids=positions).logits[:, -ids.shape[1]:]
+        else:
+            pool.stacked.set_rows([names[i] for i in rows])
+            mixed = pool.base(input_ids=ids[rows]).logits
         plain = load_model(tiny_llama).eval()(input_ids=ids[rows]).logits
     for k, i in enumerate(rows):
         alone = load_model(tiny_llama).eval()
         if names[i] != "__base__":
             alone = PeftModel.from_pretrained(alone, str(adapters[names[i]]))
         with torch.inference_mode():
-            want = alone(input_ids=ids[i:i + 1]).logits[0]
+            want = alone(input_ids=ids[i:i + 1]).logits[0, -ids.shape[1]:]
         torch.testing.assert_close(mixed[k], want, rtol=1e-5, atol=1e-5)
         assert (names[i] == "__base__") == torch.allclose(want, plain[k], atol=1e-3)
 
@@ -212,14 +220,14 @@ def test_vera_pool_refuses_other_projections(tiny_llama, tmp_path):
 
 @pytest.mark.parametrize("method", ["ia3", "vera", "prompt_tuning"])
 def test_methods_without_per_row_path_are_served_per_user(method, tiny_llama, tmp_path, caplog):
-    """PEFT's way (prompt tuning always; IA3 and VeRA with ``stacked=False``): one user group at a time."""
+    """PEFT's way (``stacked=False``): one user group at a time."""
     from lampkit.oppu.pool import AdapterPool
 
     tokenizer = load_tokenizer(tiny_llama)
     adapters = _adapters(tiny_llama, tokenizer, method, ["u1", "u2"], tmp_path)
     names = ["u1", "u2", "__base__", "u2", "u1"]
     prompts = PROMPTS[:len(names)]
-    pool = AdapterPool(load_model(tiny_llama), stacked=method == "prompt_tuning")
+    pool = AdapterPool(load_model(tiny_llama), stacked=False)
     with caplog.at_level(logging.INFO, logger="lampkit.oppu"):
         pool.ensure(adapters)
     assert pool.stacked is None and not pool.mixed
@@ -229,3 +237,47 @@ def test_methods_without_per_row_path_are_served_per_user(method, tiny_llama, tm
     pool.close()
     assert generate(pool.base, tokenizer, prompts, DECODING, batch_size=4, chat=False, progress=False) == \
         _alone(tiny_llama, tokenizer, adapters, prompts, ["__base__"] * len(names))
+
+
+def _greedy_without_cache(model, tokenizer, prompt: str, steps: int) -> str:
+    """Greedy decoding by full forward passes (no cache): the ground truth for any cached path."""
+    import torch
+
+    ids = tokenizer([prompt], return_tensors="pt", add_special_tokens=False).input_ids
+    start = ids.shape[1]
+    with torch.inference_mode():
+        for _ in range(steps):
+            ids = torch.cat([ids, model(input_ids=ids).logits[:, -1:].argmax(-1)], dim=1)
+    return tokenizer.decode(ids[0, start:], skip_special_tokens=True).strip()
+
+
+def test_prompt_tuning_generation_matches_full_forward_passes(tiny_llama, tmp_path):
+    """PEFT 0.21's own ``generate`` re-prepends the virtual tokens at every step under transformers 5 (module
+    docstring of ``lampkit.modeling.generation``); lampkit's puts them in once, batched or not: the prefill sees
+    virtual tokens + prompt, each later step one new token, and the text is that of full forward passes."""
+    from peft import PeftModel
+
+    tokenizer = load_tokenizer(tiny_llama)
+    adapters = _adapters(tiny_llama, tokenizer, "prompt_tuning", ["u1"], tmp_path)
+    model = PeftModel.from_pretrained(load_model(tiny_llama), str(adapters["u1"])).eval()
+    virtual = model.active_peft_config.num_virtual_tokens
+    decoding = Decoding(max_new_tokens=4, min_new_tokens=4)
+    want = [_greedy_without_cache(model, tokenizer, p, 4) for p in PROMPTS]
+    widths = []
+
+    def record(_module, _args, kwargs):
+        given = kwargs["inputs_embeds"] if kwargs.get("inputs_embeds") is not None else kwargs["input_ids"]
+        widths.append(given.shape[1])
+
+    hook = model.get_base_model().model.register_forward_pre_hook(record, with_kwargs=True)
+    prompt_ids = tokenizer(PROMPTS, add_special_tokens=False).input_ids
+    assert generate(model, tokenizer, PROMPTS, decoding, batch_size=1, chat=False, progress=False) == want
+    longest_first = sorted(map(len, prompt_ids), reverse=True)
+    assert widths == [w for n in longest_first for w in (virtual + n, 1, 1, 1)]
+    widths.clear()
+    assert generate(model, tokenizer, PROMPTS, decoding, batch_size=8, chat=False, progress=False) == want
+    assert widths == [virtual + max(map(len, prompt_ids)), 1, 1, 1]
+    hook.remove()
+    with model.disable_adapter():
+        plain = [_greedy_without_cache(model, tokenizer, p, 4) for p in PROMPTS]
+        assert generate(model, tokenizer, PROMPTS, decoding, batch_size=4, chat=False, progress=False) == plain

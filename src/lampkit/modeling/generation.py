@@ -10,6 +10,13 @@ task's instruction). That prefix is run once (once per adapter of the batch) and
 batch is laid out as ``prefix | padding | rest`` (the padding masked, positions counted over real tokens only), so
 each row sees what it sees alone. On CPU, where prefill is compute-bound, this is the prefill work batching can save.
 
+Prompt tuning (and P-tuning): the virtual tokens' embeddings are put before each row's input embeddings here, once,
+and the base model generates from ``inputs_embeds``, with positions counted over the attended tokens as in training.
+PEFT 0.21's own ``generate`` looks for the cache under ``past_key_values``, which transformers 5 renamed ``cache``:
+it prepends the virtual tokens again at every decoding step, so from the second new token on the adapter's effect is
+lost (greedy outputs differ from a full forward pass's). ``virtual_tokens`` gives per-row virtual tokens (a
+different user's prompt per row, ``lampkit.oppu.pool``), with a mask for rows that have none.
+
 Batches of several rows keep their cache in a preallocated buffer that is written in place (transformers'
 ``DynamicLayer`` concatenates, copying the whole cache every step: ~15% of a 16-row decode step on CPU, nothing at one
 row); the values are the same, so the outputs are too.
@@ -79,6 +86,36 @@ def shares_prefix(model, decoding: Decoding) -> bool:
         return False
     config = getattr(model, "active_peft_config", None)
     return not getattr(config, "is_prompt_learning", False)
+
+
+#: PEFT prompt-learning types whose adapter is virtual token embeddings before the input (prefix tuning, which
+#: writes the cache instead, keeps PEFT's own path).
+VIRTUAL_TOKEN_TYPES = ("PROMPT_TUNING", "P_TUNING")
+
+
+def peft_virtual_tokens(model) -> Callable | None:
+    """For a causal PEFT model whose active adapter is prompt tuning or P-tuning (and not disabled): a function of
+    ``(names, rows)`` giving the batch's virtual-token embeddings and no mask; else None."""
+    config = getattr(model, "active_peft_config", None)
+    if getattr(model.config, "is_encoder_decoder", False) or not getattr(config, "is_prompt_learning", False):
+        return None
+    if str(config.peft_type).split(".")[-1] not in VIRTUAL_TOKEN_TYPES:
+        return None
+    if vars(model).get("forward") == model.base_model.forward:  # inside PeftModel.disable_adapter()
+        return None
+    return lambda names, rows: (model.get_prompt(batch_size=rows), None)
+
+
+def _with_virtual_tokens(model, batch, virtual: tuple) -> dict:
+    """``inputs_embeds`` = virtual tokens then the row's embeddings; the mask extended (ones, or the given mask)."""
+    import torch
+
+    embeds = model.get_input_embeddings()(batch["input_ids"])
+    prompts, mask = virtual
+    mask = torch.ones(prompts.shape[:2], dtype=batch["attention_mask"].dtype) if mask is None else mask
+    return dict(inputs_embeds=torch.cat([prompts.to(embeds.device, embeds.dtype), embeds], dim=1),
+                attention_mask=torch.cat([mask.to(embeds.device, batch["attention_mask"].dtype),
+                                          batch["attention_mask"]], dim=1))
 
 
 @functools.cache
@@ -155,12 +192,15 @@ def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names:
 def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Decoding(), *, batch_size: int = 8,
              chat: bool | None = None, max_input_length: int | None = None,
              adapter_names: Sequence[str] | None = None, progress: bool = True, desc: str = "generating",
-             share_prefix: bool = True, set_rows: Callable[[list[str]], None] | None = None) -> list[str]:
+             share_prefix: bool = True, set_rows: Callable[[list[str]], None] | None = None,
+             virtual_tokens: Callable | None = None) -> list[str]:
     """Generate one completion per prompt, batched (``batch_size=1`` is the originals' one-at-a-time way).
     ``share_prefix`` runs a batch's common first tokens once and keeps the cache in place (module docstring; False:
     transformers' plain path). ``set_rows``: for a model whose
     per-row adapters are set outside its ``forward`` (``lampkit.oppu.pool``'s stacked LoRA), called with each
-    forward's row names instead of passing ``adapter_names`` to ``generate``."""
+    forward's row names instead of passing ``adapter_names`` to ``generate``. ``virtual_tokens``: a function of
+    ``(row names, rows)`` giving each row's virtual-token embeddings (rows × n × hidden) and a mask (rows × n, or
+    None for ones), put before the rows' embeddings (module docstring); by default a prompt-tuning PEFT model's."""
     import torch
     from tqdm.auto import tqdm
 
@@ -175,7 +215,9 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
     torch.manual_seed(decoding.seed)
     outputs: list[str | None] = [None] * len(texts)
     model.eval()
-    sharing = share_prefix and shares_prefix(model, decoding)
+    virtual = virtual_tokens or (None if seq2seq else peft_virtual_tokens(model))
+    generator = model.get_base_model() if virtual is not None and hasattr(model, "get_base_model") else model
+    sharing = share_prefix and shares_prefix(model, decoding) and virtual is None
     bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="prompt")
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
@@ -192,12 +234,14 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
                                   **encode).to(model.device)
                 if cache is not None:
                     batch = dict(batch, cache=cache)
+                if virtual is not None:
+                    batch = _with_virtual_tokens(model, batch, virtual(names, len(rows)))
             if names is not None and set_rows is not None:
                 set_rows(names)
-            elif names is not None:
+            elif names is not None and virtual is None:
                 kwargs["adapter_names"] = names
-            ids = model.generate(**batch, **kwargs, pad_token_id=tokenizer.pad_token_id)
-        if not seq2seq:
+            ids = generator.generate(**batch, **kwargs, pad_token_id=tokenizer.pad_token_id)
+        if not seq2seq and "input_ids" in batch:  # from inputs_embeds alone only the new tokens come back
             ids = ids[:, batch["input_ids"].shape[1]:]
         for i, text in zip(rows, tokenizer.batch_decode(ids, skip_special_tokens=True)):
             outputs[i] = text.strip()

@@ -7,10 +7,13 @@ copy of its safetensors into a slot, and each layer picks every row's slot by a 
 whole batch. Slot 0 is the model alone (LoRA zeros, IA3 ones, VeRA lambdas zero). One shape: LoRA same r, alpha,
 rsLoRA and targets; IA3 same targets and feed-forward modules; VeRA same r, targets, ``projection_prng_key`` and
 projections (the saved ``base_model.vera_A``/``vera_B``, else those the key draws); an adapter of another shape
-than the pool's is refused. An adapter that the slots do not cover (DoRA, bias, extra saved modules, regex targets,
-non-``nn.Linear`` targets, ...) takes PEFT's path: per-row ``adapter_names`` for LoRA (its layers loop over the
-batch's distinct adapters); PEFT 0.21 has no per-row path for IA3, VeRA or prompt tuning (their layers take no
-``adapter_names``: the active adapter would be applied to every row), so those are served one user group at a time,
+than the pool's is refused. Prompt tuning adapters of one ``num_virtual_tokens`` go into a table of virtual-token
+embeddings: ``generate`` puts each row's before its embeddings (slot 0's masked out, so those rows see only their own
+tokens, at the positions they have alone). An adapter that the slots do not cover (DoRA, bias, extra saved modules,
+regex targets, non-``nn.Linear`` targets, prompt tuning on an encoder-decoder, ...) takes PEFT's path: per-row
+``adapter_names`` for LoRA (its layers loop over the batch's distinct adapters); PEFT 0.21 has no per-row path for IA3,
+VeRA or prompt tuning (their layers take no ``adapter_names``: the active adapter would be applied to every row), so
+those are served one user group at a time,
 with one log line saying so."""
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ BASE = "__base__"
 #: PEFT types whose layers take per-row ``adapter_names``; other methods are served one user group at a time.
 MIXED_BATCH_TYPES = ("LORA",)
 #: PEFT types that the stacked slots serve (when plain: the fields below at these values).
-STACKED_TYPES = ("LORA", "IA3", "VERA")
+STACKED_TYPES = ("LORA", "IA3", "VERA", "PROMPT_TUNING")
 #: Config fields that the stacked path implements only at these values (anything else: PEFT's path).
 _COMMON = dict(fan_in_fan_out=False, modules_to_save=None, exclude_modules=None, layers_to_transform=None,
                layers_pattern=None)
@@ -40,17 +43,23 @@ _PLAIN = dict(
               trainable_token_indices=None),
     IA3=_COMMON,
     VERA=dict(_COMMON, bias="none"),
+    PROMPT_TUNING=dict(num_transformer_submodules=1, task_type="CAUSAL_LM"),
 )
 
 
 def stacked_shape(folder: str | Path) -> tuple | None:
     """The shape that the stacked path serves an adapter folder under, else None: ``("LORA", r, alpha, targets,
-    rslora)``, ``("IA3", targets, feedforward)`` or ``("VERA", r, targets, projection_prng_key)``."""
+    rslora)``, ``("IA3", targets, feedforward)``, ``("VERA", r, targets, projection_prng_key)`` or
+    ``("PROMPT_TUNING", num_virtual_tokens, token_dim)``."""
     config = json.loads((Path(folder) / CONFIG_NAME).read_text())
     kind = str(config.get("peft_type", "")).upper()
-    if kind not in STACKED_TYPES or not isinstance(config.get("target_modules"), list):
+    if kind not in STACKED_TYPES:
         return None
     if any(config.get(k, v) not in (v, None, {}, []) for k, v in _PLAIN[kind].items()):
+        return None
+    if kind == "PROMPT_TUNING":
+        return kind, int(config["num_virtual_tokens"]), int(config["token_dim"])
+    if not isinstance(config.get("target_modules"), list):
         return None
     targets = tuple(sorted(config["target_modules"]))
     if kind == "LORA":
@@ -245,7 +254,66 @@ class StackedVeRA(Stacked):
         return state
 
 
-STACKS = {"LORA": StackedLoRA, "IA3": StackedIA3, "VERA": StackedVeRA}
+class StackedPrompt:
+    """Prompt tuning: each row's virtual tokens from a table (slots × n × hidden) that ``generate`` puts before the
+    row's embeddings (its ``virtual_tokens``); slot 0, the model alone, is masked out. Nothing in the model is
+    replaced. The same interface as :class:`Stacked` (``shape``, ``slot``, ``free``, grow, load, delete, restore)."""
+
+    def __init__(self, model, shape: tuple, slots: int):
+        import torch
+
+        if getattr(model.config, "is_encoder_decoder", False):
+            raise LampkitError("prompt tuning slots serve causal models only", field="model")
+        _, n, dim = shape
+        embed = model.get_input_embeddings()
+        if dim != embed.embedding_dim:
+            raise LampkitError(f"virtual tokens of {dim} dimensions for a model of {embed.embedding_dim}",
+                               field="token_dim")
+        self.model, self.shape = model, shape
+        self.table = torch.zeros((1, n, dim), dtype=embed.weight.dtype, device=embed.weight.device)
+        self.free: list[int] = []
+        self.slot: dict[str, int] = {}
+        self.grow(slots)
+
+    def grow(self, slots: int) -> None:
+        import torch
+
+        have = self.table.shape[0]
+        if slots + 1 > have:
+            self.table = torch.cat([self.table, self.table.new_zeros((slots + 1 - have, *self.table.shape[1:]))])
+            self.free += range(have, slots + 1)
+
+    def load(self, name: str, folder: str | Path) -> None:
+        from safetensors.torch import load_file
+
+        file = Path(folder) / WEIGHTS_NAME
+        state = load_file(str(file))
+        got = state.get("prompt_embeddings")
+        if set(state) != {"prompt_embeddings"} or tuple(got.shape) != tuple(self.table.shape[1:]):
+            raise LampkitError(f"prompt tuning weights {sorted(state)} do not hold prompt_embeddings of shape "
+                               f"{tuple(self.table.shape[1:])}", file=file, field="weights")
+        slot = self.free.pop(0)
+        self.table[slot] = got.to(self.table.device, self.table.dtype)
+        self.slot[name] = slot
+
+    def delete(self, name: str) -> None:
+        slot = self.slot.pop(name)
+        self.table[slot] = 0
+        self.free.insert(0, slot)
+
+    def virtual_tokens(self, names: list[str], rows: int):
+        """The rows' virtual tokens and mask (zeros for ``"__base__"`` rows), for ``generate``."""
+        import torch
+
+        index = torch.tensor([self.slot.get(n, 0) if n != BASE else 0 for n in names], device=self.table.device)
+        mask = (index != 0).long()[:, None].expand(-1, self.table.shape[1])
+        return self.table[index], mask
+
+    def restore(self) -> None:
+        self.slot = {}
+
+
+STACKS = {"LORA": StackedLoRA, "IA3": StackedIA3, "VERA": StackedVeRA, "PROMPT_TUNING": StackedPrompt}
 
 
 class AdapterPool:
@@ -374,6 +442,9 @@ class AdapterPool:
             unknown = sorted({n for n in names if n != BASE and n not in self.stacked.slot})
             if unknown:
                 raise LampkitError(f"adapter {unknown[0]!r} not loaded", field="adapter_names")
+            if isinstance(self.stacked, StackedPrompt):  # transformers repeats inputs_embeds over beams itself
+                return generate(self.base, tokenizer, prompts, decoding, adapter_names=list(names),
+                                virtual_tokens=self.stacked.virtual_tokens, **kwargs)
             return generate(self.base, tokenizer, prompts, decoding, adapter_names=list(names), set_rows=set_rows,
                             **kwargs)
         if self.model is self.base:
