@@ -13,8 +13,7 @@ tokens, at the positions they have alone). An adapter that the slots do not cove
 regex targets, non-``nn.Linear`` targets, prompt tuning on an encoder-decoder, ...) takes PEFT's path: per-row
 ``adapter_names`` for LoRA (its layers loop over the batch's distinct adapters); PEFT 0.21 has no per-row path for IA3,
 VeRA or prompt tuning (their layers take no ``adapter_names``: the active adapter would be applied to every row), so
-those are served one user group at a time,
-with one log line saying so."""
+those are served one user group at a time, with one log line saying so."""
 
 from __future__ import annotations
 
