@@ -22,9 +22,10 @@ batched training time. ``--prompt-init sample_vocab`` starts prompt tuning from 
 instead of PEFT's standard normal (which is far larger than a pretrained model's embeddings). Prints a markdown
 table, one row per (method, learning rate): ``--lr METHOD=LR[,LR]`` tries several rates of a method against one task
 adapter. Each method takes its own learning rate: the small vectors of IA3 and VeRA need larger steps than LoRA's
-factors in the same epochs. On the tiny random model prompt tuning did not learn the preference at any rate tried
-(0.1 to 3, 10 to 30 epochs): its 8 virtual tokens barely move the output of a model whose attention is still near
-uniform.
+factors in the same epochs. Prompt tuning needs more: on SmolLM2 it learns the preference from ``sample_vocab`` in 8
+epochs (``--prompt-init sample_vocab --epochs 8 --lr prompt_tuning=3e-2``). On the tiny random model it did not learn
+at any rate tried (0.1 to 3, 10 to 30 epochs; its training loss does not move): its 8 virtual tokens barely move the
+output of a model whose attention is still near uniform.
 """
 
 from __future__ import annotations
