@@ -5,6 +5,7 @@ is the steadier one on a shared machine), the speed-up, how many outputs are ide
 the batched side's prompt tokens (shared prefix, own tokens, padding). Target: >= 4x.
 
     python bench/bench_generation.py --data out/lamp --questions 64 --batch-size 16 --max-new-tokens 16
+    python bench/bench_generation.py ... --dtype bfloat16   # both sides in bf16 (the generate recipe's dtype)
 """
 
 from __future__ import annotations
@@ -51,12 +52,33 @@ def prompt_tokens(tokenizer, texts: list[str], batch_size: int) -> str:
             f"= {shared + own + pad} ({(shared + own + pad) / total:.1%} of one at a time)")
 
 
+def first_difference(model, tokenizer, prompt: str, single: str, batched: str) -> str:
+    """Where two greedy outputs part: the one-row logits of the two tokens chosen there (a near tie that the batch's
+    other rounding tips the other way, or not)."""
+    import torch
+
+    from lampkit.modeling.generation import format_prompts
+
+    head = tokenizer(format_prompts(tokenizer, [prompt]), add_special_tokens=False).input_ids[0]
+    a, b = (tokenizer(t, add_special_tokens=False).input_ids for t in (single, batched))  # outputs re-tokenized
+    n = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if n >= min(len(a), len(b)):
+        return "one output is a prefix of the other"
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([head + a[:n]])).logits[0, -1].float()
+    top = logits.topk(2).values
+    return (f"token {n}: logits {logits[a[n]]:.3f} ({tokenizer.decode(a[n])!r}) vs {logits[b[n]]:.3f} "
+            f"({tokenizer.decode(b[n])!r}), top-2 gap {top[0] - top[1]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="out/lamp")
     parser.add_argument("--questions", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=16)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="the model's dtype on both sides (the generate recipe's dtype)")
     args = parser.parse_args()
     import torch
 
@@ -67,7 +89,7 @@ def main() -> None:
     from lampkit.modeling.generation import generate
 
     tokenizer = load_tokenizer(EMBEDDED_MODEL)
-    model = load_model(EMBEDDED_MODEL)
+    model = load_model(EMBEDDED_MODEL, dtype=args.dtype)
     texts = prompts(args.data, args.questions, tokenizer)
     decoding = Decoding(max_new_tokens=args.max_new_tokens)
     generate(model, tokenizer, texts[:2], decoding, batch_size=2, progress=False)  # warm-up
@@ -78,14 +100,15 @@ def main() -> None:
     batched = generate(model, tokenizer, texts, decoding, batch_size=args.batch_size, desc="batched")
     t_batched, c_batched = time.perf_counter() - start, time.process_time() - cpu
     same = sum(a == b for a, b in zip(single, batched))
-    print(f"{len(texts)} questions, max_new_tokens {args.max_new_tokens}, {torch.get_num_threads()} threads: one at a "
+    print(f"{len(texts)} questions, {args.dtype}, max_new_tokens {args.max_new_tokens}, {torch.get_num_threads()} "
+          f"threads: one at a "
           f"time {t_single:.1f} s, batch {args.batch_size} {t_batched:.1f} s, speed-up {t_single / t_batched:.2f}x "
           f"(target >= 4x); CPU seconds {c_single:.1f} vs {c_batched:.1f}, {c_single / c_batched:.2f}x")
     print(prompt_tokens(tokenizer, texts, args.batch_size))
     print(f"greedy outputs identical row by row: {same}/{len(texts)}")
     for i, (a, b) in enumerate(zip(single, batched)):
         if a != b:
-            print(f"  row {i}: single {a!r} | batched {b!r}")
+            print(f"  row {i}: single {a!r} | batched {b!r}; {first_difference(model, tokenizer, texts[i], a, b)}")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ instead (``AdapterPool(stacked=False)``). The originals' way
 (``LaMP-Benchmark/LaMP:PEFT/evaluate_llm.py``, ``TamSiuhin/OPPU:OPPU.py``): per user, load the adapter, generate
 their questions one at a time, unload, next user. Greedy decoding in both; outputs compared row by row.
 Target: >= 4x throughput. Wall and process CPU seconds are printed (the CPU ratio is the steadier on a shared
-machine), and the pool's adapter-loading time apart.
+machine), and the pool's adapter-loading time apart. ``--bf16``: the base model in bfloat16 on both sides (the
+adapters as saved, float32; PEFT computes LoRA in float32, the stacked slots in the base's dtype).
 
-    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS] [--peft]
+    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS] [--peft] [--bf16]
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def main() -> None:
     from lampkit.oppu.serve import resolve_local
 
     logging.disable(logging.WARNING)
-    argv = [a for a in sys.argv[1:] if a != "--peft"]
+    argv = [a for a in sys.argv[1:] if a not in ("--peft", "--bf16")]
+    dtype = "bfloat16" if "--bf16" in sys.argv else "float32"
     n_users = int(argv[0]) if argv else 32
     decoding = Decoding(max_new_tokens=int(argv[1]) if len(argv) > 1 else 8)
     questions = []
@@ -74,7 +76,7 @@ def main() -> None:
         make_adapters(load_model(EMBEDDED_MODEL), tokenizer, users, Path(tmp))
         resolved = resolve_local(row_users, tmp, salt="bench", task="LaMP_3")
 
-        base = load_model(EMBEDDED_MODEL)
+        base = load_model(EMBEDDED_MODEL, dtype=dtype)
         started, cpu = time.perf_counter(), time.process_time()
         pool = AdapterPool(base, stacked="--peft" not in sys.argv)
         loading = pool.ensure
@@ -90,7 +92,7 @@ def main() -> None:
                                          batch_size=16, pool=pool, progress=False)
         ours, ours_cpu = time.perf_counter() - started, time.process_time() - cpu
 
-        base = load_model(EMBEDDED_MODEL)
+        base = load_model(EMBEDDED_MODEL, dtype=dtype)
         started, cpu = time.perf_counter(), time.process_time()
         one_by_one = []
         for user in users:
@@ -101,7 +103,7 @@ def main() -> None:
         theirs, theirs_cpu = time.perf_counter() - started, time.process_time() - cpu
     same = sum(a == b for a, b in zip(mixed, one_by_one))
     way = "PEFT adapter_names" if pool.stacked is None else "stacked LoRA"
-    print(f"{n_users} users x 2 questions, SmolLM2-135M, greedy, {decoding.max_new_tokens} new tokens, "
+    print(f"{n_users} users x 2 questions, SmolLM2-135M ({dtype}), greedy, {decoding.max_new_tokens} new tokens, "
           f"{torch.get_num_threads()} threads")
     print(f"lampkit.oppu mixed batches (batch 16, {way}): {ours:.2f} s ({sum(loaded):.2f} s loading adapters), "
           f"{len(rows) / ours:.2f} questions/s")

@@ -157,3 +157,28 @@ def test_rerun_skips_complete_users(tiny_llama, tmp_path):
     assert list(again) == ["eve"]
     assert all((tmp_path / first[u]["folder"].split("/")[-1] / "adapter_model.safetensors").stat().st_mtime_ns
                == stamp[u] for u in first)
+
+
+def test_lora_over_a_bf16_base_runs_its_branch_in_float32_as_peft(tiny_llama):
+    """PEFT keeps LoRA factors in float32 over a bfloat16 base (``autocast_adapter_dtype``) and adds the branch in
+    float32; the multi-user layer does the same, so a user's logits match PEFT's to bfloat16 rounding of the sum."""
+    from peft import get_peft_model
+
+    settings = TrainSettings(method="lora", r=4)
+    ids = torch.randint(5, 100, (2, 7), generator=torch.Generator().manual_seed(0))
+    reference = get_peft_model(load_model(tiny_llama, dtype="bfloat16"), peft_config(settings, None)).eval()
+    with torch.no_grad():
+        for name, p in reference.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.3)
+    state = {k.replace(".default", ""): v for k, v in reference.state_dict().items() if "lora_" in k}
+    model = load_model(tiny_llama, dtype="bfloat16")
+    multi = MultiUserAdapters(model, settings, slots=1)
+    multi.load_peft_state(0, state)
+    assert all(p.dtype == torch.float32 for p in multi.parameters())
+    multi.set_rows(torch.zeros(2, dtype=torch.long))
+    with torch.no_grad():
+        got, want = model(input_ids=ids).logits, reference(input_ids=ids).logits
+        plain = load_model(tiny_llama, dtype="bfloat16")(input_ids=ids).logits
+    assert got.dtype == torch.bfloat16 and (want - plain).abs().max() > 1e-2  # the adapter matters
+    torch.testing.assert_close(got, want, atol=2e-2, rtol=2e-2)

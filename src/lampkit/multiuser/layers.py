@@ -33,22 +33,26 @@ class SlotState:
 
 class MultiLoRALinear(SlotState, nn.Module):
     """``base(x) + scaling * B[u] @ A[u] @ x`` for the row's slot ``u``: A is (slots × r × in), B (slots × out × r),
-    as PEFT's ``lora_A.weight`` (r × in) and ``lora_B.weight`` (out × r) of each user."""
+    as PEFT's ``lora_A.weight`` (r × in) and ``lora_B.weight`` (out × r) of each user. Over a float16 or bfloat16
+    base the factors are float32 and the low-rank branch runs in float32, the sum cast back, as PEFT does (its
+    ``autocast_adapter_dtype``)."""
 
     PEFT_KEYS = {"lora_A": "lora_A.weight", "lora_B": "lora_B.weight"}
 
     def __init__(self, base: nn.Linear, slots: int, r: int, alpha: float, index: SlotIndex, dropout: float = 0.0):
         super().__init__()
         self.base, self.index, self.scaling, self.dropout = base, index, alpha / r, dropout
-        self.lora_A = nn.Parameter(torch.zeros(slots, r, base.in_features, dtype=base.weight.dtype))
-        self.lora_B = nn.Parameter(torch.zeros(slots, base.out_features, r, dtype=base.weight.dtype))
+        dtype = torch.float32 if base.weight.dtype in (torch.float16, torch.bfloat16) else base.weight.dtype
+        self.lora_A = nn.Parameter(torch.zeros(slots, r, base.in_features, dtype=dtype))
+        self.lora_B = nn.Parameter(torch.zeros(slots, base.out_features, r, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.base(x)
         rows = self.index.rows
+        x = x.to(self.lora_A.dtype)
         flat = nn.functional.dropout(x, self.dropout, self.training).reshape(x.shape[0], -1, x.shape[-1])
         low = torch.bmm(flat, self.lora_A[rows].transpose(1, 2))
-        return out + self.scaling * torch.bmm(low, self.lora_B[rows].transpose(1, 2)).view_as(out)
+        return (out + self.scaling * torch.bmm(low, self.lora_B[rows].transpose(1, 2)).view_as(out)).to(out.dtype)
 
     def init_slot(self, slot: int) -> None:
         """PEFT's default LoRA init from the global RNG, in PEFT's draw order: ``nn.Linear`` builds A then B (each
