@@ -1,5 +1,6 @@
-"""A small report of a result record: the scores as Markdown and, where the split has users, a PNG of per-user
-scores (matplotlib, Agg backend: no display needed)."""
+"""A small report of a result record: the scores as Markdown and, where the split has users, who gains and who loses
+between the first and last run and a PNG of per-user scores (matplotlib, Agg backend: no display needed). User ids
+are the dataset's, as the local records hold them; nothing here is pushed."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+#: Up to this many users, the report lists each one; above, only the counts.
+MAX_LISTED_USERS = 50
+
+
 def report_markdown(records: dict[str, dict]) -> str:
-    """One table row per named record (``{"zero-shot": record, "task adapter": record}``), metrics side by side."""
+    """One table row per named record (``{"zero-shot": record, "task adapter": record}``), metrics side by side;
+    with per-user scores in two or more records, the users who gain, lose or stay between the first and the last
+    on the task's first metric (each user listed up to ``MAX_LISTED_USERS``)."""
     first = next(iter(records.values()))
     keys = list(get_task(first["task"]).metric_keys)
     lines = [f"# {first['task']}: {first['config']} {first['split']}", "",
@@ -23,7 +30,28 @@ def report_markdown(records: dict[str, dict]) -> str:
     for name, rec in records.items():
         lines.append(f"| {name} | {rec['model']} | {rec.get('adapter') or '-'} | {rec['num_questions']} | "
                      + " | ".join(_fmt(rec.get(k, "-")) for k in keys) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _per_user_lines(records, keys[0])) + "\n"
+
+
+def _per_user_lines(records: dict[str, dict], metric: str) -> list[str]:
+    runs = [(name, rec["per_user"]) for name, rec in records.items() if rec.get("per_user")]
+    if len(runs) < 2:
+        return []
+    (before_name, before), (after_name, after) = runs[0], runs[-1]
+    sign = -1.0 if get_task(next(iter(records.values()))["task"]).lower_is_better else 1.0
+    users = sorted(set(before) & set(after))
+    change = {u: sign * (after[u][metric] - before[u][metric]) + 0.0 for u in users}  # + 0.0: no -0.0
+    counts = [sum(c > 0 for c in change.values()), sum(c < 0 for c in change.values()),
+              sum(c == 0 for c in change.values())]
+    better = "lower" if sign < 0 else "higher"
+    lines = ["", f"## {metric} per user: {after_name} against {before_name}", "",
+             f"{counts[0]} of {len(users)} users gain, {counts[1]} lose, {counts[2]} unchanged ({better} is better)."]
+    if 0 < len(users) <= MAX_LISTED_USERS:
+        lines += ["", f"| user | questions | {before_name} | {after_name} | gain |", "|---|---|---|---|---|"]
+        for u in sorted(users, key=lambda u: -change[u]):
+            lines.append(f"| {u} | {after[u].get('num_questions', '-')} | {_fmt(before[u][metric])} | "
+                         f"{_fmt(after[u][metric])} | {change[u]:+.4f} |")
+    return lines
 
 
 def plot_per_user(records: dict[str, dict], path: str | os.PathLike, metric: str | None = None) -> Path | None:

@@ -31,6 +31,8 @@ METRIC_KEYS = {
     GENERATION: ("rouge-1", "rouge-L"),
     LONG_GENERATION: ("rouge-1", "rouge-L", "meteor"),
 }
+#: Families whose metrics are errors (lower is better).
+LOWER_IS_BETTER = (REGRESSION,)
 #: Families whose outputs may be JSON numbers (the official scorer takes ``str()`` of them).
 NUMERIC_OUTPUT_FAMILIES = (CLASSIFICATION, REGRESSION)
 
@@ -216,6 +218,11 @@ class Task:
     @property
     def metric_keys(self) -> tuple[str, ...]:
         return METRIC_KEYS[self.metric]
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether this task's metrics are errors (MAE, RMSE): a smaller score is a better one."""
+        return self.metric in LOWER_IS_BETTER
 
     @property
     def split_kinds(self) -> tuple[str, ...]:
