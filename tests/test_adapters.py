@@ -133,3 +133,13 @@ def test_base_model_mismatch(adapter, tiny_llama, tiny_t5):
     check_adapter_base(adapter, tiny_llama)
     with pytest.raises(LampkitError, match="field 'model_name_or_path'"):
         check_adapter_base(adapter, tiny_t5)
+
+
+@pytest.mark.parametrize("name,key", [("task_adapter", "peft_method"), ("user_adapter", "method")])
+def test_prompt_tuning_cards_warn_about_peft_generate(name, key):
+    from huggingface_hub import ModelCardData
+
+    data = ModelCardData(base_model="org/base", library_name="peft")
+    for method in ("prompt_tuning", "lora"):
+        text = str(from_template(data, name, repo_id="org/x", **{key: method}))
+        assert ("prepends the virtual tokens again at every decoding step" in text) == (method == "prompt_tuning")
