@@ -42,6 +42,10 @@ from lampkit.recipe_args import parse_recipe_args
 class TaskArguments:
     # training data
     train_mode: str = field(default="questions", metadata={"help": "questions (RAG prompts) or profile_items"})
+    # evaluation
+    eval_from_saved: bool | None = field(default=None, metadata={
+        "help": "generate from the adapter as saved, loaded back unsharded (default: when the trained weights are "
+                "sharded, FSDP or DeepSpeed ZeRO-3, where the main process alone cannot run them)"})
 
 
 PARSER_TYPES = (ModelArguments, DataArguments, PeftArguments, DecodingArguments, AdapterHubArguments, TaskArguments,
@@ -163,6 +167,27 @@ def train(model, tokenizer, examples, seq2seq: bool, chat: bool, data_args, trai
     return trainer, result.metrics
 
 
+def sharded(trainer) -> bool:
+    """Whether the trained weights are split across processes (FSDP, DeepSpeed ZeRO-3)."""
+    if getattr(trainer, "is_fsdp_enabled", False):
+        return True
+    plugin = getattr(trainer.accelerator.state, "deepspeed_plugin", None)
+    return bool(getattr(trainer, "is_deepspeed_enabled", False) and plugin is not None and plugin.zero_stage == 3)
+
+
+def load_saved(model_args, folder: Path, full: bool, device):
+    """What ``save_model`` wrote, loaded back whole on this process's ``device``: the fine-tuned model, or the base
+    with the adapter."""
+    from lampkit.modeling import load_model
+
+    if full:
+        return load_model(str(folder), dtype=model_args.dtype).to(device)
+    from peft import PeftModel
+
+    base = load_model(model_args.model_name_or_path, model_args.model_revision, model_args.dtype)
+    return PeftModel.from_pretrained(base, str(folder)).to(device)
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args = parse_recipe_args(
@@ -229,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         save_seconds = time.perf_counter() - save_started
 
         # 3. generation on the evaluation split, predictions, scores
+        if task_args.eval_from_saved or (task_args.eval_from_saved is None and sharded(trainer)):
+            model = load_saved(model_args, adapter_dir, config is None, trainer.accelerator.device)
         decoding = decoding_args.decoding()
         outputs = generate(model, tokenizer, evaluation["prompt"], decoding, chat=chat,
                            batch_size=decoding_args.generation_batch_size, desc=f"generating ({task.name})")

@@ -166,3 +166,16 @@ def test_shipped_configs_parse(name):
     parsed = TrlParser(sft_task.__globals__["PARSER_TYPES"]).parse_args_and_config(
         ["--config", str(root / f"{name}.yaml"), "--bf16", "false", "--use_cpu", "true"])
     assert parsed[1].dataset_config and parsed[2].peft_method in ("lora", "full")
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_generation_from_the_saved_adapter_gives_the_same_predictions(data, tiny_llama, tmp_path, method):
+    """``eval_from_saved`` (the default under FSDP / ZeRO-3, where the trained weights are sharded): the main
+    process generates from what was saved, loaded back whole, and scores the same as from the trained model."""
+    runs = {}
+    for flag in ("false", "true"):
+        out = tmp_path / f"{method}-{flag}"
+        assert train(data, tiny_llama, out, "--max_steps", "2", "--peft_method", method, "--learning_rate", "0.05",
+                     "--eval_from_saved", flag) == 0
+        runs[flag] = json.loads((out / "predictions.json").read_text())["golds"]
+    assert runs["true"] == runs["false"]
