@@ -77,7 +77,22 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
         print(f"sft_task: warning: {task.name} is licensed data; pushing its adapter public as asked", file=sys.stderr)
     if Path(training_args.output_dir).is_file():
         raise LampkitError("is a file, not a folder", file=training_args.output_dir, field="output_dir")
+    check_processes(training_args)
     return task, kind, seq2seq
+
+
+def check_processes(training_args) -> None:
+    """Several launched processes on a machine without an accelerator form one (gloo) group only with
+    ``use_cpu``; without it each would train alone on all the data and every one would write ``output_dir``."""
+    import os
+
+    import torch
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not training_args.use_cpu and not torch.accelerator.is_available():
+        raise LampkitError(f"{world} processes launched on a machine without an accelerator: pass --use_cpu true "
+                           "so that they train together (otherwise each trains alone and all write output_dir)",
+                           field="use_cpu")
 
 
 def profile_item_examples(dataset, task, seed: int) -> list[dict]:

@@ -136,6 +136,17 @@ def test_bad_input_fails_before_training_with_one_line(data, tiny_llama, tmp_pat
     assert not out.exists() and not leftovers(tmp_path)
 
 
+def test_several_processes_without_use_cpu_on_a_cpu_machine_are_refused(data, tiny_llama, tmp_path, monkeypatch):
+    import torch
+
+    if torch.accelerator.is_available():
+        pytest.skip("this machine has an accelerator: the processes would form a group on it")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(LampkitError, match="field 'use_cpu': 2 processes launched"):
+        train(data, tiny_llama, tmp_path / "bad", "--use_cpu", "false")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_seq2seq_model_with_a_causal_only_option_is_refused(data, tiny_t5, tmp_path):
     with pytest.raises(LampkitError, match="field 'use_chat_template'"):
         train(data, tiny_t5, tmp_path / "bad", "--use_chat_template", "true")
