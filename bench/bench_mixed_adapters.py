@@ -7,9 +7,12 @@ instead (``AdapterPool(stacked=False)``). The originals' way
 their questions one at a time, unload, next user. Greedy decoding in both; outputs compared row by row.
 Target: >= 4x throughput. Wall and process CPU seconds are printed (the CPU ratio is the steadier on a shared
 machine), and the pool's adapter-loading time apart. ``--bf16``: the base model in bfloat16 on both sides (the
-adapters as saved, float32; PEFT computes LoRA in float32, the stacked slots in the base's dtype).
+adapters as saved, float32; PEFT computes LoRA in float32, and so do the stacked slots). ``--prompt-tuning``: every
+user with a prompt tuning adapter (8 virtual tokens) instead, served from the pool's table of per-row virtual tokens;
+the originals' way then goes through lampkit's ``generate`` too (PEFT 0.21's own loses the adapter under
+transformers 5, see ``lampkit.modeling.generation``).
 
-    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS] [--peft] [--bf16]
+    .venv/bin/python bench/bench_mixed_adapters.py [USERS] [MAX_NEW_TOKENS] [--peft] [--bf16] [--prompt-tuning]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_adapters(model, tokenizer, users: list[str], root: Path) -> None:
+def make_adapters(model, tokenizer, users: list[str], root: Path, method: str = "lora") -> None:
     import torch
 
     from lampkit.oppu import AdapterStore
@@ -32,18 +35,19 @@ def make_adapters(model, tokenizer, users: list[str], root: Path) -> None:
     from lampkit.oppu.train import UserTrainer
 
     store = AdapterStore(root, "bench")
-    trainer = UserTrainer(model, tokenizer, TrainSettings())
+    trainer = UserTrainer(model, tokenizer, TrainSettings(method=method, prompt_tuning_init="sample_vocab"))
     for i, user in enumerate(users):
-        trainer._fresh_adapter(f"u{i}", i)
+        trainer._fresh_adapter(f"u{i}", i)  # prompt tuning: the embeddings of 8 random tokens, a user each
         with torch.no_grad():
             for name, p in trainer.peft.named_parameters():
                 if "lora_B" in name:
                     p.normal_(0, 0.02)
         tmp = store.temp_folder(user)
         trainer.save(tmp)
-        store.commit(user, tmp, dict(task="LaMP_3", base_model="embedded", method="lora", steps=0, loss=0.0,
+        store.commit(user, tmp, dict(task="LaMP_3", base_model="embedded", method=method, steps=0, loss=0.0,
                                      seconds=0.0))
-    trainer.peft.unload()
+    if method == "lora":
+        trainer.peft.unload()
 
 
 def main() -> None:
@@ -60,7 +64,8 @@ def main() -> None:
     from lampkit.oppu.serve import resolve_local
 
     logging.disable(logging.WARNING)
-    argv = [a for a in sys.argv[1:] if a not in ("--peft", "--bf16")]
+    argv = [a for a in sys.argv[1:] if a not in ("--peft", "--bf16", "--prompt-tuning")]
+    method = "prompt_tuning" if "--prompt-tuning" in sys.argv else "lora"
     dtype = "bfloat16" if "--bf16" in sys.argv else "float32"
     n_users = int(argv[0]) if argv else 32
     decoding = Decoding(max_new_tokens=int(argv[1]) if len(argv) > 1 else 8)
@@ -73,7 +78,7 @@ def main() -> None:
     prompts, row_users = [p for _, p in rows], [u for u, _ in rows]
     tokenizer = load_tokenizer(EMBEDDED_MODEL)
     with tempfile.TemporaryDirectory() as tmp:
-        make_adapters(load_model(EMBEDDED_MODEL), tokenizer, users, Path(tmp))
+        make_adapters(load_model(EMBEDDED_MODEL), tokenizer, users, Path(tmp), method)
         resolved = resolve_local(row_users, tmp, salt="bench", task="LaMP_3")
 
         base = load_model(EMBEDDED_MODEL, dtype=dtype)
@@ -99,10 +104,10 @@ def main() -> None:
             model = PeftModel.from_pretrained(base, str(resolved.folders[user]))
             one_by_one += generate(model, tokenizer, [p for u, p in rows if u == user], decoding, batch_size=1,
                                    progress=False)
-            base = model.unload()
+            base = model.unload() if method == "lora" else model.get_base_model()
         theirs, theirs_cpu = time.perf_counter() - started, time.process_time() - cpu
     same = sum(a == b for a, b in zip(mixed, one_by_one))
-    way = "PEFT adapter_names" if pool.stacked is None else "stacked LoRA"
+    way = "PEFT adapter_names" if pool.stacked is None else f"stacked {method}"
     print(f"{n_users} users x 2 questions, SmolLM2-135M ({dtype}), greedy, {decoding.max_new_tokens} new tokens, "
           f"{torch.get_num_threads()} threads")
     print(f"lampkit.oppu mixed batches (batch 16, {way}): {ours:.2f} s ({sum(loaded):.2f} s loading adapters), "
