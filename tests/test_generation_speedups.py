@@ -278,6 +278,46 @@ def test_prompt_tuning_generation_matches_full_forward_passes(tiny_llama, tmp_pa
     assert generate(model, tokenizer, PROMPTS, decoding, batch_size=8, chat=False, progress=False) == want
     assert widths == [virtual + max(map(len, prompt_ids)), 1, 1, 1]
     hook.remove()
+    shared = PROMPTS[:3] + PROMPTS[4:]  # a common head: run once with the virtual tokens, then each row's rest
+    assert common_prefix(tokenizer(shared, add_special_tokens=False).input_ids) >= MIN_SHARED_PREFIX
+    assert generate(model, tokenizer, shared, decoding, batch_size=4, chat=False, progress=False) == \
+        [want[i] for i in (0, 1, 2, 4)]
     with model.disable_adapter():
         plain = [_greedy_without_cache(model, tokenizer, p, 4) for p in PROMPTS]
         assert generate(model, tokenizer, PROMPTS, decoding, batch_size=4, chat=False, progress=False) == plain
+
+
+def test_shared_prefix_with_per_row_virtual_tokens_gives_each_users_logits(tiny_llama, tmp_path):
+    """``virtual | prefix | padding | rest``: the head run once per user (the base row without virtual tokens),
+    then the rows' rest on its cache: the last logits are each user's alone, to float rounding."""
+    import torch
+    from peft import PeftModel
+
+    from lampkit.modeling.generation import _prefix_batch
+    from lampkit.modeling.generation import growing_cache
+    from lampkit.oppu.pool import AdapterPool
+
+    tokenizer = load_tokenizer(tiny_llama)
+    adapters = _adapters(tiny_llama, tokenizer, "prompt_tuning", ["u1", "u2"], tmp_path)
+    names = ["u1", "__base__", "u2", "u1"]
+    prompts = [PROMPTS[0], PROMPTS[1], PROMPTS[4], PROMPTS[2]]
+    rows = tokenizer(prompts, add_special_tokens=False).input_ids
+    prefix = common_prefix(rows)
+    pool = AdapterPool(load_model(tiny_llama).eval())
+    pool.ensure(adapters)
+    base = pool.base
+    with torch.inference_mode():
+        cache = growing_cache(base, 2)
+        batch = _prefix_batch(base, rows, prefix, tokenizer.pad_token_id, names, None, cache,
+                              pool.stacked.virtual_tokens)
+        mask = batch["attention_mask"]
+        done = cache.get_seq_length()
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, done:]
+        got = base(input_ids=batch["input_ids"][:, done:], attention_mask=mask, position_ids=positions,
+                   cache=cache).logits[:, -1]
+        for k, (name, ids) in enumerate(zip(names, rows)):
+            alone = load_model(tiny_llama).eval()
+            if name != "__base__":
+                alone = PeftModel.from_pretrained(alone, str(adapters[name])).eval()
+            want = alone(input_ids=torch.tensor([ids])).logits[0, -1]
+            torch.testing.assert_close(got[k], want, rtol=1e-5, atol=1e-5)

@@ -15,7 +15,8 @@ and the base model generates from ``inputs_embeds``, with positions counted over
 PEFT 0.21's own ``generate`` looks for the cache under ``past_key_values``, which transformers 5 renamed ``cache``:
 it prepends the virtual tokens again at every decoding step, so from the second new token on the adapter's effect is
 lost (greedy outputs differ from a full forward pass's). ``virtual_tokens`` gives per-row virtual tokens (a
-different user's prompt per row, ``lampkit.oppu.pool``), with a mask for rows that have none.
+different user's prompt per row, ``lampkit.oppu.pool``), with a mask for rows that have none. A shared prefix then
+runs once per user of the batch, after that user's virtual tokens.
 
 Batches of several rows keep their cache in a preallocated buffer that is written in place (transformers'
 ``DynamicLayer`` concatenates, copying the whole cache every step: ~15% of a 16-row decode step on CPU, nothing at one
@@ -80,12 +81,14 @@ def common_prefix(rows: Sequence[Sequence[int]]) -> int:
 
 
 def shares_prefix(model, decoding: Decoding) -> bool:
-    """Whether ``model`` can take a batch with a shared prefix cache: a causal model, no beams, no prompt-learning
-    PEFT adapter (those prepend their own virtual tokens)."""
+    """Whether ``model`` can take a batch with a shared prefix cache: a causal model, no beams, no PEFT prompt
+    learning other than virtual tokens (prefix tuning writes the cache itself)."""
     if getattr(model.config, "is_encoder_decoder", False) or decoding.num_beams != 1:
         return False
     config = getattr(model, "active_peft_config", None)
-    return not getattr(config, "is_prompt_learning", False)
+    if not getattr(config, "is_prompt_learning", False):
+        return True
+    return str(config.peft_type).split(".")[-1] in VIRTUAL_TOKEN_TYPES
 
 
 #: PEFT prompt-learning types whose adapter is virtual token embeddings before the input (prefix tuning, which
@@ -160,9 +163,11 @@ def growing_cache(model, headroom: int):
 
 
 def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names: list[str] | None,
-                  set_rows: Callable | None, cache) -> dict:
+                  set_rows: Callable | None, cache, virtual: Callable | None = None) -> dict:
     """``input_ids``/``attention_mask`` laid out as ``prefix | padding | rest`` and the prefix's cache, run once per
-    distinct adapter name of the batch and copied to the rows."""
+    distinct adapter name of the batch and copied to the rows. With ``virtual`` tokens, ``virtual | prefix |
+    padding | rest``: each group's virtual tokens run with the prefix (``model`` is then the base model), and the
+    rows' ids start with as many placeholders, which the cache covers (never embedded)."""
     import torch
 
     device = model.device
@@ -176,16 +181,26 @@ def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names:
         mask[k, width - len(row) + prefix:] = 1
     groups = list(dict.fromkeys(names)) if names is not None else [None]
     head = ids[:1, :prefix].expand(len(groups), prefix).to(device)
+    where = torch.tensor([groups.index(n) for n in names] if names is not None else [0] * len(rows))
     kwargs = {}
-    if names is not None and set_rows is not None:
-        set_rows(groups)
-    elif names is not None:
-        kwargs["adapter_names"] = groups
-    model(input_ids=head, cache=cache, use_cache=True, logits_to_keep=1, **kwargs)
+    if virtual is not None:
+        tokens, first = virtual(groups, len(groups))
+        first = torch.ones(tokens.shape[:2], dtype=torch.long) if first is None else first.long().cpu()
+        embeds = model.get_input_embeddings()(head)
+        head_mask = torch.cat([first, torch.ones((len(groups), prefix), dtype=torch.long)], dim=1)
+        model(inputs_embeds=torch.cat([tokens.to(device, embeds.dtype), embeds], dim=1),
+              attention_mask=head_mask.to(device), position_ids=(head_mask.cumsum(-1) - 1).clamp(min=0).to(device),
+              cache=cache, use_cache=True, logits_to_keep=1)
+        ids = torch.cat([torch.full((len(rows), tokens.shape[1]), pad_id, dtype=torch.long), ids], dim=1)
+        mask = torch.cat([first[where], mask], dim=1)
+    else:
+        if names is not None and set_rows is not None:
+            set_rows(groups)
+        elif names is not None:
+            kwargs["adapter_names"] = groups
+        model(input_ids=head, cache=cache, use_cache=True, logits_to_keep=1, **kwargs)
     if len(groups) > 1 or len(rows) > 1:
-        where = torch.tensor([groups.index(n) for n in names] if names is not None else [0] * len(rows),
-                             device=device)
-        cache.batch_select_indices(where)
+        cache.batch_select_indices(where.to(device))
     return dict(input_ids=ids.to(device), attention_mask=mask.to(device), cache=cache)
 
 
@@ -217,7 +232,7 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
     model.eval()
     virtual = virtual_tokens or (None if seq2seq else peft_virtual_tokens(model))
     generator = model.get_base_model() if virtual is not None and hasattr(model, "get_base_model") else model
-    sharing = share_prefix and shares_prefix(model, decoding) and virtual is None
+    sharing = share_prefix and shares_prefix(model, decoding)
     bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="prompt")
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
@@ -225,17 +240,17 @@ def generate(model, tokenizer, prompts: Sequence[str], decoding: Decoding = Deco
         kwargs = decoding.generate_kwargs()
         prefix = common_prefix([tokenized[i] for i in rows]) if sharing and len(rows) > 1 else 0
         with torch.inference_mode():
-            cache = growing_cache(model, decoding.max_new_tokens + 1) if sharing and len(rows) > 1 else None
+            cache = growing_cache(generator, decoding.max_new_tokens + 1) if sharing and len(rows) > 1 else None
             if prefix >= MIN_SHARED_PREFIX:
-                batch = _prefix_batch(model, [tokenized[i] for i in rows], prefix, tokenizer.pad_token_id, names,
-                                      set_rows, cache)
+                batch = _prefix_batch(generator, [tokenized[i] for i in rows], prefix, tokenizer.pad_token_id,
+                                      names, set_rows, cache, virtual)
             else:
                 batch = tokenizer([texts[i] for i in rows], return_tensors="pt", padding=True,
                                   **encode).to(model.device)
-                if cache is not None:
-                    batch = dict(batch, cache=cache)
                 if virtual is not None:
                     batch = _with_virtual_tokens(model, batch, virtual(names, len(rows)))
+                if cache is not None:
+                    batch = dict(batch, cache=cache)
             if names is not None and set_rows is not None:
                 set_rows(names)
             elif names is not None and virtual is None:
