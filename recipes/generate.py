@@ -27,6 +27,7 @@ from lampkit.errors import LampkitError
 from lampkit.recipe_args import DataArguments
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import check_one_process
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -119,6 +120,7 @@ def write_outputs(out: Path, name: str, task, kind, rows, outputs, record_args, 
 def main(argv: list[str] | None = None) -> int:
     model_args, data_args, decoding_args, gen_args = parse_recipe_args(
         (ModelArguments, DataArguments, DecodingArguments, GenerateArguments), argv)
+    check_one_process("generate")
     # 1. checks, data, prompts
     task, kind, seq2seq, tokenizer, rows, adapter, others = load_inputs(model_args, data_args, decoding_args,
                                                                         gen_args)

@@ -23,6 +23,7 @@ from lampkit.build import write_split
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import check_one_process
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -71,6 +72,7 @@ def summaries(split_rows, task, kind, model, tokenizer, decoding, cache: Path, s
 
 def main(argv: list[str] | None = None) -> int:
     model_args, decoding_args, args = parse_recipe_args((ModelArguments, DecodingArguments, PagArguments), argv)
+    check_one_process("pag_profiles")
     from lampkit.recipe_args import DataArguments
     from lampkit.recipe_args import check_args
     from lampkit.recipe_args import load_split

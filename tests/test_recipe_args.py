@@ -90,3 +90,12 @@ def test_sft_oppu_refuses_careless_arguments_before_loading_a_model(tmp_path, mo
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"field '{field}'" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["generate", "pag_profiles"])
+def test_one_process_recipes_refuse_several(name, tmp_path, monkeypatch):
+    """Launched on N processes, a recipe that does not split its work would run whole N times into one folder."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(LampkitError, match=f"field 'num_processes': {name} runs in one process, 2 were launched"):
+        recipe(name)(["--output_dir", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()

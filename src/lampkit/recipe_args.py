@@ -151,6 +151,17 @@ def check_count(value, name: str, *, zero: bool = False) -> None:
         raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
 
 
+def check_one_process(recipe: str) -> None:
+    """A LampkitError unless this is the only process launched (``WORLD_SIZE``): a recipe that does not split its
+    work would run whole in every process, each writing the same output folder."""
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        raise LampkitError(f"{recipe} runs in one process, {world} were launched: run it with python, or accelerate "
+                           "launch --num_processes 1", field="num_processes")
+
+
 def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArguments | None = None,
                peft: PeftArguments | None = None) -> tuple:
     """Check the arguments without loading anything heavy; returns (task, split kind, seq2seq)."""
