@@ -5,6 +5,7 @@ review → score pairs (about 30 tokens each), LoRA r=8 α=8 on q/v, AdamW lr 1e
 per user step.
 
     .venv/bin/python bench/bench_many_users.py [--users 64 --examples 16 --epochs 2 --sequential-users 8]
+    .venv/bin/python bench/bench_many_users.py --dtype bfloat16   # the base in bf16 on both sides (LoRA in fp32)
 
 Both sides run in this one process. The sequential side trains the first ``--sequential-users`` users (its rate
 per user does not depend on how many follow); the batched side trains all users. Prints users per hour for both,
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--sequential-users", type=int, default=8)
     parser.add_argument("--max-rows", type=int, default=64, help="rows per batched step (users × 4)")
     parser.add_argument("--model", default=None, help="default: the embedded SmolLM2-135M-Instruct")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="the base model's dtype on both sides (LoRA factors stay float32, as PEFT keeps them)")
     args = parser.parse_args()
 
     import torch
@@ -64,16 +67,17 @@ def main() -> None:
                              max_rows=args.max_rows)
     users = {f"user{u:03d}": user_pairs(u, args.examples) for u in range(args.users)}
     tokenizer = load_tokenizer(name, padding_side="right")
-    print(f"model {name}, torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"model {name} ({args.dtype}), torch threads {torch.get_num_threads()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
 
-    model = load_model(name)
+    model = load_model(name, dtype=args.dtype)
     seq_users = list(users)[:args.sequential_users]
     start = time.perf_counter()
     alone = {u: train_user_reference(model, tokenizer, u, users[u], settings) for u in seq_users}
     seq_s = time.perf_counter() - start
     print(f"sequential: {len(seq_users)} users in {seq_s:.1f} s, {3600 * len(seq_users) / seq_s:.1f} users/hour")
 
-    model = load_model(name)
+    model = load_model(name, dtype=args.dtype)
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         batched = train_users(model, tokenizer, users, out, settings, base_model=name, keep=True)
