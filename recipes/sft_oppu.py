@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from lampkit.errors import LampkitError
+from lampkit.recipe_args import leave_process_group
 from lampkit.recipe_args import parse_recipe_args
 
 MODES = ("sequential", "batched")
@@ -180,6 +181,7 @@ def run(args: OppuArguments) -> list[dict]:
                     push_user_adapter(store.folder(user.user_id), org=args.hub_org, prefix=args.hub_prefix,
                                       layout=args.hub_layout, private=args.hub_private)
     state.wait_for_everyone()
+    leave_process_group()
     return done
 
 

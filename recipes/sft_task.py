@@ -35,6 +35,7 @@ from lampkit.recipe_args import DataArguments
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
 from lampkit.recipe_args import PeftArguments
+from lampkit.recipe_args import leave_process_group
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         trainer.save_model(str(adapter_dir))  # every process takes part; the main process writes
         if not trainer.accelerator.is_main_process:  # several processes: the main one generates and writes
             shutil.rmtree(tmp, ignore_errors=True)
+            leave_process_group()
             return 0
         save_seconds = time.perf_counter() - save_started
 
@@ -324,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sft_task: {task.name} {kind}, {figures['steps']} steps on {len(examples)} examples; time in optimizer "
           f"steps {in_steps:.1f} s, outside {total - in_steps:.1f} s (set-up {setup_seconds:.1f} s, save and card "
           f"{save_seconds:.1f} s)")
+    leave_process_group()
     scores = {k: record[k] for k in task.metric_keys if k in record}
     print(f"sft_task: scores {json.dumps(scores)}")
     print(f"sft_task: adapter {final / 'adapter'}; predictions {final / 'predictions.json'}; results "

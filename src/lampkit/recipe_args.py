@@ -151,6 +151,16 @@ def check_count(value, name: str, *, zero: bool = False) -> None:
         raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
 
 
+def leave_process_group() -> None:
+    """Tear this process's ``torch.distributed`` group down before it exits: left to interpreter exit, gloo's
+    threads can abort the process (``terminate called without an active exception``) while another rank still
+    works, and the launcher then stops them all."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def check_one_process(recipe: str) -> None:
     """A LampkitError unless this is the only process launched (``WORLD_SIZE``): a recipe that does not split its
     work would run whole in every process, each writing the same output folder."""
