@@ -85,11 +85,11 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
 def check_processes(training_args) -> None:
     """Several launched processes on a machine without an accelerator form one (gloo) group only with
     ``use_cpu``; without it each would train alone on all the data and every one would write ``output_dir``."""
-    import os
-
     import torch
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    from lampkit.recipe_args import launched_processes
+
+    world = launched_processes()
     if world > 1 and not training_args.use_cpu and not torch.accelerator.is_available():
         raise LampkitError(f"{world} processes launched on a machine without an accelerator: pass --use_cpu true "
                            "so that they train together (otherwise each trains alone and all write output_dir)",

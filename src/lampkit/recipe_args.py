@@ -161,12 +161,17 @@ def leave_process_group() -> None:
         dist.destroy_process_group()
 
 
-def check_one_process(recipe: str) -> None:
-    """A LampkitError unless this is the only process launched (``WORLD_SIZE``): a recipe that does not split its
-    work would run whole in every process, each writing the same output folder."""
+def launched_processes() -> int:
+    """How many processes the launcher started (``WORLD_SIZE``; 1 without a launcher)."""
     import os
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def check_one_process(recipe: str) -> None:
+    """A LampkitError unless this is the only process launched: a recipe that does not split its work would run
+    whole in every process, each writing the same output folder."""
+    world = launched_processes()
     if world > 1:
         raise LampkitError(f"{recipe} runs in one process, {world} were launched: run it with python, or accelerate "
                            "launch --num_processes 1", field="num_processes")

@@ -86,14 +86,16 @@ def shares_prefix(model, decoding: Decoding) -> bool:
     if getattr(model.config, "is_encoder_decoder", False) or decoding.num_beams != 1:
         return False
     config = getattr(model, "active_peft_config", None)
-    if not getattr(config, "is_prompt_learning", False):
-        return True
-    return str(config.peft_type).split(".")[-1] in VIRTUAL_TOKEN_TYPES
+    return not getattr(config, "is_prompt_learning", False) or _is_virtual_tokens(config)
 
 
 #: PEFT prompt-learning types whose adapter is virtual token embeddings before the input (prefix tuning, which
 #: writes the cache instead, keeps PEFT's own path).
 VIRTUAL_TOKEN_TYPES = ("PROMPT_TUNING", "P_TUNING")
+
+
+def _is_virtual_tokens(config) -> bool:
+    return str(config.peft_type).split(".")[-1] in VIRTUAL_TOKEN_TYPES
 
 
 def peft_virtual_tokens(model) -> Callable | None:
@@ -102,7 +104,7 @@ def peft_virtual_tokens(model) -> Callable | None:
     config = getattr(model, "active_peft_config", None)
     if getattr(model.config, "is_encoder_decoder", False) or not getattr(config, "is_prompt_learning", False):
         return None
-    if str(config.peft_type).split(".")[-1] not in VIRTUAL_TOKEN_TYPES:
+    if not _is_virtual_tokens(config):
         return None
     if vars(model).get("forward") == model.base_model.forward:  # inside PeftModel.disable_adapter()
         return None
@@ -184,14 +186,13 @@ def _prefix_batch(model, rows: list[list[int]], prefix: int, pad_id: int, names:
     where = torch.tensor([groups.index(n) for n in names] if names is not None else [0] * len(rows))
     kwargs = {}
     if virtual is not None:
-        tokens, first = virtual(groups, len(groups))
-        first = torch.ones(tokens.shape[:2], dtype=torch.long) if first is None else first.long().cpu()
-        embeds = model.get_input_embeddings()(head)
-        head_mask = torch.cat([first, torch.ones((len(groups), prefix), dtype=torch.long)], dim=1)
-        model(inputs_embeds=torch.cat([tokens.to(device, embeds.dtype), embeds], dim=1),
-              attention_mask=head_mask.to(device), position_ids=(head_mask.cumsum(-1) - 1).clamp(min=0).to(device),
-              cache=cache, use_cache=True, logits_to_keep=1)
-        ids = torch.cat([torch.full((len(rows), tokens.shape[1]), pad_id, dtype=torch.long), ids], dim=1)
+        batch = _with_virtual_tokens(model, dict(input_ids=head, attention_mask=torch.ones_like(head)),
+                                     virtual(groups, len(groups)))
+        head_mask = batch["attention_mask"]
+        model(**batch, position_ids=(head_mask.cumsum(-1) - 1).clamp(min=0), cache=cache, use_cache=True,
+              logits_to_keep=1)
+        first = head_mask[:, :head_mask.shape[1] - prefix].cpu()
+        ids = torch.cat([torch.full(first[where].shape, pad_id, dtype=torch.long), ids], dim=1)
         mask = torch.cat([first[where], mask], dim=1)
     else:
         if names is not None and set_rows is not None:

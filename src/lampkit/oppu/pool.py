@@ -268,7 +268,7 @@ class StackedPrompt:
         if dim != embed.embedding_dim:
             raise LampkitError(f"virtual tokens of {dim} dimensions for a model of {embed.embedding_dim}",
                                field="token_dim")
-        self.model, self.shape = model, shape
+        self.shape = shape
         self.table = torch.zeros((1, n, dim), dtype=embed.weight.dtype, device=embed.weight.device)
         self.free: list[int] = []
         self.slot: dict[str, int] = {}
