@@ -6,11 +6,16 @@ the batched side's prompt tokens (shared prefix, own tokens, padding). Target: >
 
     python bench/bench_generation.py --data out/lamp --questions 64 --batch-size 16 --max-new-tokens 16
     python bench/bench_generation.py ... --dtype bfloat16   # both sides in bf16 (the generate recipe's dtype)
+    python bench/bench_generation.py ... --glibc-default    # without lampkit.modeling.memory.keep_freed_memory
+
+Both sides run in one process under the same allocator settings (``keep_freed_memory``, as the generate recipe
+runs, unless ``--glibc-default``); each side's page faults and system seconds are printed beside its time.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 
@@ -71,6 +76,16 @@ def first_difference(model, tokenizer, prompt: str, single: str, batched: str) -
             f"({tokenizer.decode(b[n])!r}), top-2 gap {top[0] - top[1]:.3f}")
 
 
+def usage() -> tuple[float, float, float, int]:
+    """Wall seconds, process CPU seconds, system seconds and minor page faults so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), time.process_time(), own.ru_stime, own.ru_minflt
+
+
+def spent(since: tuple) -> tuple:
+    return tuple(b - a for a, b in zip(since, usage()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="out/lamp")
@@ -79,6 +94,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
                         help="the model's dtype on both sides (the generate recipe's dtype)")
+    parser.add_argument("--glibc-default", action="store_true", help="leave glibc's malloc thresholds as they are")
     args = parser.parse_args()
     import torch
 
@@ -87,23 +103,27 @@ def main() -> None:
     from lampkit.modeling import load_tokenizer
     from lampkit.modeling.generation import Decoding
     from lampkit.modeling.generation import generate
+    from lampkit.modeling.memory import keep_freed_memory
 
+    kept = not args.glibc_default and keep_freed_memory()
     tokenizer = load_tokenizer(EMBEDDED_MODEL)
     model = load_model(EMBEDDED_MODEL, dtype=args.dtype)
     texts = prompts(args.data, args.questions, tokenizer)
     decoding = Decoding(max_new_tokens=args.max_new_tokens)
     generate(model, tokenizer, texts[:2], decoding, batch_size=2, progress=False)  # warm-up
-    start, cpu = time.perf_counter(), time.process_time()
+    start = usage()
     single = generate(model, tokenizer, texts, decoding, batch_size=1, desc="one at a time")
-    t_single, c_single = time.perf_counter() - start, time.process_time() - cpu
-    start, cpu = time.perf_counter(), time.process_time()
+    t_single, c_single, s_single, f_single = spent(start)
+    start = usage()
     batched = generate(model, tokenizer, texts, decoding, batch_size=args.batch_size, desc="batched")
-    t_batched, c_batched = time.perf_counter() - start, time.process_time() - cpu
+    t_batched, c_batched, s_batched, f_batched = spent(start)
     same = sum(a == b for a, b in zip(single, batched))
     print(f"{len(texts)} questions, {args.dtype}, max_new_tokens {args.max_new_tokens}, {torch.get_num_threads()} "
           f"threads: one at a "
           f"time {t_single:.1f} s, batch {args.batch_size} {t_batched:.1f} s, speed-up {t_single / t_batched:.2f}x "
           f"(target >= 4x); CPU seconds {c_single:.1f} vs {c_batched:.1f}, {c_single / c_batched:.2f}x")
+    print(f"allocator: {'keep_freed_memory' if kept else 'glibc default'}; page faults {f_single} vs {f_batched}, "
+          f"system seconds {s_single:.1f} vs {s_batched:.1f}")
     print(prompt_tokens(tokenizer, texts, args.batch_size))
     print(f"greedy outputs identical row by row: {same}/{len(texts)}")
     for i, (a, b) in enumerate(zip(single, batched)):

@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     model_args, data_args, decoding_args, gen_args = parse_recipe_args(
         (ModelArguments, DataArguments, DecodingArguments, GenerateArguments), argv)
     check_one_process("generate")
+    from lampkit.modeling.memory import keep_freed_memory
+
+    keep_freed_memory()  # batches on CPU reuse freed activations instead of faulting in fresh pages
     # 1. checks, data, prompts
     task, kind, seq2seq, tokenizer, rows, adapter, others = load_inputs(model_args, data_args, decoding_args,
                                                                         gen_args)
