@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-# Rounds of tensors of 0.25–8 MiB, some kept and the rest freed, as a forward pass's activations are: glibc's
+# Rounds of tensors of 0.25–7 MiB, some kept and the rest freed, as a forward pass's activations are: glibc's
 # default hands freed heap back to the kernel and faults it in again on the next round; with the thresholds set
 # the process reuses it.
 ROUNDS = """
