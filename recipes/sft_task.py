@@ -84,11 +84,20 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
 
 def check_processes(training_args) -> None:
     """Several launched processes on a machine without an accelerator form one (gloo) group only with
-    ``use_cpu``; without it each would train alone on all the data and every one would write ``output_dir``."""
+    ``use_cpu``; without it each would train alone on all the data and every one would write ``output_dir``.
+    FSDP runs on accelerators only: on CPU processes accelerate drops it without a word and trains with plain data
+    parallelism, so such a launch is refused."""
+    import os
+
     import torch
 
     from lampkit.recipe_args import launched_processes
 
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true" and (
+            training_args.use_cpu or not torch.accelerator.is_available()):
+        raise LampkitError("FSDP was launched on CPU processes, where accelerate would train with plain data "
+                           "parallelism instead: on CPU launch with --multi_gpu (recipes/accelerate_configs/"
+                           "multi_gpu.yaml with --use_cpu true)", field="use_cpu")
     world = launched_processes()
     if world > 1 and not training_args.use_cpu and not torch.accelerator.is_available():
         raise LampkitError(f"{world} processes launched on a machine without an accelerator: pass --use_cpu true "
@@ -210,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         PARSER_TYPES, argv)
     task, kind, seq2seq = check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args)
 
+    from transformers import set_seed
+
     from lampkit.adapters.cards import render_card
     from lampkit.adapters.checks import write_adapter_record
     from lampkit.atomic import replace_dir
@@ -256,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                              dropout=peft_args.lora_dropout, target_modules=peft_args.lora_target_modules,
                              num_virtual_tokens=peft_args.num_virtual_tokens, use_rslora=peft_args.use_rslora,
                              prompt_tuning_init=peft_args.prompt_tuning_init)
+        # the adapter's initial weights are drawn here, before the Trainer seeds anything: seeded, a run repeats
+        # and every process of a launch starts from the same weights (FSDP on CPU cannot broadcast rank 0's)
+        set_seed(training_args.seed)
         model = wrap_model(model, config)
         timer = StepTimer()
         setup_seconds = time.perf_counter() - started
@@ -271,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         save_seconds = time.perf_counter() - save_started
 
         # 3. generation on the evaluation split, predictions, scores
-        if task_args.eval_from_saved or (task_args.eval_from_saved is None and sharded(trainer)):
+        from_saved = task_args.eval_from_saved or (task_args.eval_from_saved is None and sharded(trainer))
+        if from_saved:
             model = load_saved(model_args, adapter_dir, config is None, trainer.accelerator.device)
         decoding = decoding_args.decoding()
         outputs = generate(model, tokenizer, evaluation["prompt"], decoding, chat=chat,
@@ -286,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             subset=f"first {data_args.max_questions}" if data_args.max_questions else None,
             prompt={k: v for k, v in prompt_settings.items() if k not in ("tokenizer", "num_proc")},
             extra={"dataset": data_args.dataset_name, "train_mode": task_args.train_mode,
-                   "peft_method": peft_args.peft_method, "chat_template": chat})
+                   "peft_method": peft_args.peft_method, "chat_template": chat, "eval_from_saved": from_saved})
         write_predictions(tmp / "predictions.json", task.name, ids, outputs)
 
         # 4. the adapter (or full model), its record and card

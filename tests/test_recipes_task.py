@@ -52,9 +52,9 @@ def test_causal_model_trains_generates_scores_and_writes_a_card(data, tiny_llama
     assert (out / "report.md").is_file() and (out / "per_user.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_two_cpu_processes_train_with_ddp_and_the_main_one_writes(data, tiny_llama, tmp_path):
-    """``accelerate launch --multi_gpu --num_processes 2`` on CPU: DDP over gloo; only the main process generates
-    and writes the output folder (before, both wrote it and the adapter folder could end up without weights)."""
+def launch(data: Path, model: str, out: Path, *accelerate: str, check: bool = True):
+    """``accelerate launch <accelerate> --num_processes 2 recipes/sft_task.py`` on CPU (gloo); its stdout, or with
+    ``check=False`` the finished process."""
     import os
     import socket
     import subprocess
@@ -63,19 +63,51 @@ def test_two_cpu_processes_train_with_ddp_and_the_main_one_writes(data, tiny_lla
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    out = tmp_path / "ddp"
-    cmd = [str(Path(sys.executable).with_name("accelerate")), "launch", "--multi_gpu", "--num_processes", "2",
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-           str(port), str(Path(__file__).parents[1] / "recipes" / "sft_task.py"), "--dataset_name", str(data),
-           "--dataset_config", CONFIG, "--model_name_or_path", tiny_llama, "--output_dir", str(out), "--max_steps",
+    cmd = [str(Path(sys.executable).with_name("accelerate")), "launch", *accelerate, "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--main_process_port", str(port),
+           str(Path(__file__).parents[1] / "recipes" / "sft_task.py"), "--dataset_name", str(data),
+           "--dataset_config", CONFIG, "--model_name_or_path", model, "--output_dir", str(out), "--max_steps",
            "2", "--max_new_tokens", "2", "--max_questions", "3", *TRAINER]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false"))
+    if not check:
+        return proc
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("sft_task: scores") == 1  # one process generated and scored
+    return proc.stdout
+
+
+def test_two_cpu_processes_train_with_ddp_and_the_main_one_writes(data, tiny_llama, tmp_path):
+    """``accelerate launch --multi_gpu --num_processes 2`` on CPU: DDP over gloo; only the main process generates
+    and writes the output folder (before, both wrote it and the adapter folder could end up without weights)."""
+    out = tmp_path / "ddp"
+    assert launch(data, tiny_llama, out, "--multi_gpu", "--dynamo_backend", "no").count("sft_task: scores") == 1
     record = json.loads((out / "results.json").read_text())
     assert record["training"]["steps"] == 2 and record["training"]["adapter_bytes"] > 0
-    assert (out / "adapter" / "adapter_model.safetensors").is_file() and not leftovers(tmp_path)
+    assert record["eval_from_saved"] is False and not leftovers(tmp_path)
+    assert (out / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_fsdp_launched_on_cpu_processes_is_refused(data, tiny_llama, tmp_path):
+    """The shipped ``fsdp.yaml`` on CPU processes: accelerate would train with plain DDP without a word (and refuses
+    ``fsdp_sync_module_states`` there), so the recipe stops first, with one line and no output folder."""
+    fsdp_yaml = Path(__file__).parents[1] / "recipes" / "accelerate_configs" / "fsdp.yaml"
+    proc = launch(data, tiny_llama, tmp_path / "bad", "--config_file", str(fsdp_yaml), "--fsdp_sync_module_states",
+                  "false", "--fsdp_cpu_ram_efficient_loading", "false", check=False)
+    assert proc.returncode != 0
+    assert "field 'use_cpu': FSDP was launched on CPU processes" in proc.stderr
+    assert not (tmp_path / "bad").exists() and not leftovers(tmp_path)
+
+
+def test_a_run_repeats_exactly(data, tiny_llama, tmp_path):
+    """Same seed, same adapter: the adapter's initial weights are drawn after ``set_seed`` (before, the Trainer
+    seeded only after the model was wrapped, so two runs started from different random LoRA weights)."""
+    from safetensors.torch import load_file
+
+    weights = []
+    for run in ("first", "second"):
+        assert train(data, tiny_llama, tmp_path / run) == 0
+        weights.append(load_file(tmp_path / run / "adapter" / "adapter_model.safetensors"))
+    assert all(weights[0][key].equal(weights[1][key]) for key in weights[0])
 
 
 def test_seq2seq_model_trains_with_seq2seq_trainer_and_generates(data, tiny_t5, tmp_path):
