@@ -121,6 +121,7 @@ def run(args: OppuArguments) -> list[dict]:
     from lampkit.oppu.train import train_users
     from lampkit.prompts import user_training_pairs
     from lampkit.recipe_args import check_count
+    from lampkit.recipe_args import check_peft_values
     from lampkit.tasks import parse_config_name
 
     if args.mode not in MODES:
@@ -129,8 +130,8 @@ def run(args: OppuArguments) -> list[dict]:
         raise LampkitError(f"unknown PEFT method {args.peft_method!r}; choose from {', '.join(METHODS)}",
                            field="peft_method")
     check_prompt_init(args.prompt_tuning_init)
-    for name in ("lora_r", "lora_alpha", "num_virtual_tokens", "top_users", "num_train_epochs",
-                 "per_device_train_batch_size", "max_length", "batched_max_rows"):
+    check_peft_values(args.lora_r, args.lora_alpha, args.lora_dropout, args.num_virtual_tokens)
+    for name in ("top_users", "num_train_epochs", "per_device_train_batch_size", "max_length", "batched_max_rows"):
         check_count(getattr(args, name), name)
     check_count(args.k, "k", zero=True)
     if not args.learning_rate > 0:

@@ -78,8 +78,14 @@ def test_adapter_of_another_base_model_is_refused(data, adapter, tmp_path):
     assert "\n" not in str(err.value) and not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args,field", [(["--num_beams", "0"], "num_beams"), (["--k", "-2"], "k"),
-                                        (["--style", "longlamp"], "style"), (["--eval_split", "dev"], "eval_split")])
+@pytest.mark.parametrize("args,field", [
+    (["--num_beams", "0"], "num_beams"), (["--k", "-2"], "k"), (["--style", "longlamp"], "style"),
+    (["--eval_split", "dev"], "eval_split"),
+    # sampling settings generate() refuses only after the model loads, or (top_p > 1) takes without a word
+    (["--do_sample", "true", "--temperature", "0"], "temperature"),
+    (["--do_sample", "true", "--top_p", "2"], "top_p"),
+    (["--do_sample", "true", "--top_k", "-1"], "top_k"),
+])
 def test_bad_generation_input(data, tiny_llama, tmp_path, args, field):
     with pytest.raises(LampkitError, match=f"field '{field}'"):
         run(data, tiny_llama, tmp_path / "out", *args)

@@ -79,6 +79,8 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--top_users", "-3"], "top_users"),
     (["--per_device_train_batch_size", "0"], "per_device_train_batch_size"),
     (["--learning_rate", "-1"], "learning_rate"),
+    (["--lora_dropout", "-0.1"], "lora_dropout"),
+    (["--lora_r", "0"], "lora_r"),
     (["--dataset_name", "no-such-folder"], "dataset_name"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_layout", "weird"], "hub_layout"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_prefix", "no spaces"], "repo_id"),

@@ -159,6 +159,10 @@ def test_config_file_plus_override_parses_as_trl(tmp_path):
     (["--peft_method", "prompt_tuning", "--prompt_tuning_init", "text"], "prompt_tuning_init"),
     (["--train_mode", "users"], "train_mode"),
     (["--push_adapter", "true"], "adapter_repo_id"),
+    (["--lora_r", "0"], "lora_r"),
+    (["--lora_dropout", "1"], "lora_dropout"),
+    (["--peft_method", "prompt_tuning", "--num_virtual_tokens", "0"], "num_virtual_tokens"),
+    (["--min_new_tokens", "5", "--max_new_tokens", "2"], "min_new_tokens"),
 ])
 def test_bad_input_fails_before_training_with_one_line(data, tiny_llama, tmp_path, args, field):
     out = tmp_path / "bad"

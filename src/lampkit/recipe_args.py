@@ -151,6 +151,42 @@ def check_count(value, name: str, *, zero: bool = False) -> None:
         raise LampkitError(f"must be a whole number >= {0 if zero else 1}, got {value!r}", field=name)
 
 
+def check_between(value: float, name: str, low: float, high: float, *, low_open: bool = False,
+                  high_open: bool = False) -> None:
+    """A LampkitError naming field ``name`` unless ``low <= value <= high`` (``<`` on a side marked open)."""
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if not (above and below):
+        span = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise LampkitError(f"must lie in {span}, got {value!r}", field=name)
+
+
+def check_peft_values(r: int, alpha: int, dropout: float, num_virtual_tokens: int) -> None:
+    """The numbers of a PEFT configuration, checked before any model loads (PEFT itself would raise only once the
+    model is wrapped)."""
+    for value, name in ((r, "lora_r"), (alpha, "lora_alpha"), (num_virtual_tokens, "num_virtual_tokens")):
+        check_count(value, name)
+    check_between(dropout, "lora_dropout", 0, 1, high_open=True)
+
+
+def check_decoding(decoding: DecodingArguments) -> None:
+    """Decoding settings that ``generate`` would refuse only after the model loads, or would take without a word
+    (``top_p`` above 1 samples from the whole vocabulary)."""
+    check_count(decoding.max_new_tokens, "max_new_tokens")
+    check_count(decoding.min_new_tokens, "min_new_tokens", zero=True)
+    if decoding.min_new_tokens > decoding.max_new_tokens:
+        raise LampkitError(f"must not exceed max_new_tokens ({decoding.max_new_tokens}), got "
+                           f"{decoding.min_new_tokens}", field="min_new_tokens")
+    check_count(decoding.num_beams, "num_beams")
+    check_count(decoding.generation_batch_size, "generation_batch_size")
+    if decoding.do_sample:
+        if not decoding.temperature > 0:
+            raise LampkitError(f"must be above 0 when sampling (do_sample false decodes greedily), got "
+                               f"{decoding.temperature!r}", field="temperature")
+        check_between(decoding.top_p, "top_p", 0, 1, low_open=True)
+        check_count(decoding.top_k, "top_k", zero=True)
+
+
 def leave_process_group() -> None:
     """Tear this process's ``torch.distributed`` group down before it exits: left to interpreter exit, gloo's
     threads can abort the process (``terminate called without an active exception``) while another rank still
@@ -198,10 +234,9 @@ def check_args(model: ModelArguments, data: DataArguments, decoding: DecodingArg
     if peft is not None:
         check_method(peft.peft_method)
         check_prompt_init(peft.prompt_tuning_init)
+        check_peft_values(peft.lora_r, peft.lora_alpha, peft.lora_dropout, peft.num_virtual_tokens)
     if decoding is not None:
-        check_count(decoding.max_new_tokens, "max_new_tokens")
-        check_count(decoding.num_beams, "num_beams")
-        check_count(decoding.generation_batch_size, "generation_batch_size")
+        check_decoding(decoding)
     seq2seq = is_seq2seq(model.model_name_or_path, model.model_revision)
     if seq2seq and model.use_chat_template:
         raise LampkitError("an encoder-decoder model takes raw text; use_chat_template is for causal models",
