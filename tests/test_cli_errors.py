@@ -62,6 +62,7 @@ def _closed_port() -> int:
 #: case -> (arguments, what the error line says). ``{port}`` is a closed 127.0.0.1 port.
 CLI_CASES = {
     "show missing folder": (["show", "nowhere"], "nowhere: no such folder"),
+    "show missing absolute folder": (["show", "/nowhere"], "/nowhere: no such folder"),
     "show empty folder": (["show", "empty"], "empty: no README.md"),
     "show raw mirror": (["show", "mirror"], "mirror: no README.md"),
     "show a file": (["show", "a_file"], "a_file: is a file"),

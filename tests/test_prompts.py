@@ -268,7 +268,7 @@ def test_to_prompt_completion_checks_and_cache(chars, tmp_path):
     assert two["prompt"] == out["prompt"]
     for kwargs, message in [({"ranking": "ranking_contriever"}, "ranking_contriever"), ({"k": -1}, "k must"),
                             ({"style": "longlamp"}, "longlamp tasks"), ({"style": "nope"}, "unknown prompt style"),
-                            ({"tokenizer": None}, "tokenizer")]:
+                            ({"tokenizer": None}, "tokenizer"), ({"max_length": 0}, "token budget")]:
         with pytest.raises(LampkitError, match=message):
             to_prompt_completion(ds, "LaMP_4", **{"k": 1, "tokenizer": chars, **kwargs})
     with pytest.raises(LampkitError, match="no OPPU"):
@@ -304,3 +304,10 @@ def test_cli_prompts_preview_write_and_errors(tmp_path, capsys):
     assert main(["prompts", str(data), "--config", "LaMP_4_user", "--k", "2", "--ranking", "ranking_minilm",
                  "--tokenizer", str(tok)]) == 2
     assert "ranking_minilm" in capsys.readouterr().err
+    for extra, says in ((["--max-length", "0"], "field 'max_length': the token budget must be"),
+                        (["--show", "-2"], "field '--show': must be 0 or more"),
+                        (["--num-proc", "0"], "field '--num-proc': must be 1 or more")):
+        assert main(["prompts", str(data), "--config", "LaMP_4_user", "--tokenizer", str(tok), *extra]) == 2
+        assert says in capsys.readouterr().err
+    assert main(["prompts", str(data), "--config", "LaMP_4_user", "--tokenizer", str(tmp_path / "none")]) == 2
+    assert "field '--tokenizer'" in capsys.readouterr().err

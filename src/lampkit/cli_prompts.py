@@ -18,7 +18,10 @@ def _load_tokenizer(path: str | None):
         return None
     from .modeling import load_tokenizer  # the embedded model's name works too
 
-    return load_tokenizer(path)
+    try:
+        return load_tokenizer(path)
+    except LampkitError as err:
+        raise LampkitError(err.message, file=err.file, field="--tokenizer") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -33,6 +36,9 @@ def _run(args: argparse.Namespace) -> int:
         task, _ = parse_config_name(args.config)
     except KeyError as err:
         raise LampkitError(err.args[0], field="config") from None
+    for option, value, least in (("--num-proc", args.num_proc, 1), ("--show", args.show, 0)):
+        if value is not None and value < least:
+            raise LampkitError(f"must be {least} or more, got {value}", field=option)
     if not Path(args.data).is_dir():
         raise LampkitError("no such folder (a folder written by `lampkit build`)", file=args.data)
     out = check_output_dir(args.out, option="--out", inputs=[("DATA", args.data)]) if args.out else None

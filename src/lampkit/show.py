@@ -16,7 +16,7 @@ def _check_source(source: str) -> list[str]:
     """The config names of a built folder, after checking it is whole; ``[]`` for a Hub repo id."""
     folder = Path(source)
     if not folder.exists():
-        if source.count("/") != 1:
+        if source.count("/") != 1 or source.startswith(("/", ".", "~")):
             raise LampkitError("no such folder (nor an ORG/NAME Hub repo id)", file=source)
         check_repo_id(source)
         return []

@@ -93,8 +93,8 @@ def _code_digest() -> str:
     return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
 
 
-def _check_dataset(dataset, task: Task, style: str, ranking: str | None, k: int, tokenizer, profile_column,
-                   options: dict) -> None:
+def _check_dataset(dataset, task: Task, style: str, ranking: str | None, k: int, tokenizer, max_length,
+                   profile_column, options: dict) -> None:
     template = style_prompt(task, style)
     _check_k(k)
     names = dataset.column_names
@@ -107,6 +107,8 @@ def _check_dataset(dataset, task: Task, style: str, ranking: str | None, k: int,
         return
     if template.budget != "none" and tokenizer is None and k > 0:
         raise LampkitError(f"style {style!r} cuts profile fields by tokens: give a tokenizer", field="tokenizer")
+    if template.budget != "none" and (not isinstance(max_length, int) or max_length < 1):
+        raise LampkitError(f"the token budget must be a whole number >= 1, got {max_length!r}", field="max_length")
     column = options.get("base_ranking", "ranking_contriever") if ranking == "recency_contriever" else ranking
     if k == 0 or column is None or (ranking in ON_THE_FLY and ranking != "recency_contriever"):
         return
@@ -147,7 +149,7 @@ def to_prompt_completion(dataset, task: Task | str, *, style: str = "lamp", rank
     from datasets.fingerprint import Hasher
 
     task = _task(task)
-    _check_dataset(dataset, task, style, ranking, k, tokenizer, profile_column, options)
+    _check_dataset(dataset, task, style, ranking, k, tokenizer, max_length, profile_column, options)
     kwargs = {"task": task, "style": style, "ranking": ranking, "k": k, "tokenizer": tokenizer,
               "max_length": max_length, "profile_column": profile_column, **options}
     settings = {key: value for key, value in kwargs.items() if key not in ("task", "tokenizer")}
