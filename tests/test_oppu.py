@@ -197,3 +197,12 @@ def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp
     alone = json.loads((tmp_path / "gen" / "task_model_alone" / "results.json").read_text())
     assert record["MAE"] < alone["MAE"]  # two users personalised, the rest as the task model
     assert all(u not in json.dumps(record["user_adapters"]) for u in two)
+    # a folder where no user matches (another salt; one adapter) is refused before any model loads
+    for folder, salt, says in ((tmp_path / "users", "another salt", "with the same user_salt"),
+                               (Path(planted["task_adapter"]), SALT, "it is one adapter")):
+        with pytest.raises(LampkitError, match=f"field 'user_adapters': no user of these questions .* {says}"):
+            gen.main(["--model_name_or_path", planted["model"], "--dataset_name", planted["data"],
+                      "--dataset_config", CONFIG, "--style", "oppu", "--k", "0", "--output_dir",
+                      str(tmp_path / "wrong"), "--user_adapters",
+                      str(folder), "--user_salt", salt, "--progress", "false"])
+        assert not (tmp_path / "wrong").exists()

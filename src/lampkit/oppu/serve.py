@@ -75,6 +75,19 @@ def resolve_hub(users: Sequence[str], *, org: str, prefix: str, salt: str, task:
     return out
 
 
+def check_some_matched(resolved: Resolved, source: str) -> None:
+    """Refuse a source where no user of the questions has an adapter: every answer would be the task model's,
+    reported as personalised. Usually the wrong folder (one adapter, a dataset) or another ``user_salt``."""
+    if resolved.folders:
+        return
+    hint = ("it is one adapter (--adapter takes one; --user_adapters a folder of <user hash>/ adapters as sft_oppu "
+            "writes)" if (Path(source) / "adapter_config.json").is_file() else
+            "sft_oppu writes one <user hash>/ folder per user: is it that folder, trained on these users, with the "
+            "same user_salt?")
+    raise LampkitError(f"no user of these questions ({len(resolved.missing)}) has an adapter here; {hint}",
+                       file=source, field="user_adapters")
+
+
 def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Sequence[str], resolved: Resolved,
                           decoding, *, salt: str, batch_size: int = 8, chat: bool | None = None,
                           max_input_length: int | None = None, max_adapters: int = 64,
@@ -135,6 +148,7 @@ def serve_users(model_name_or_path: str, task_adapter: str | None, tokenizer, pr
         resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout, revision=revision)
     else:
         resolved = resolve_local(users, source, salt=salt, task=task)
+    check_some_matched(resolved, source)
     model = load_start_model(model_name_or_path, task_adapter, dtype=dtype)
     alone = generate(model, tokenizer, prompts, decoding, batch_size=batch_size, chat=chat, progress=progress,
                      desc="generating (task model alone)")
