@@ -30,6 +30,9 @@ from lampkit.recipe_args import ModelArguments
 from lampkit.recipe_args import check_one_process
 from lampkit.recipe_args import parse_recipe_args
 
+#: What the recipe writes into output_dir (an existing output_dir holding anything else is refused).
+OUTPUTS = ("predictions.json", "results.json", "report.md", "per_user.png", "task_model_alone")
+
 
 @dataclass
 class GenerateArguments:
@@ -55,13 +58,15 @@ def load_inputs(model_args, data_args, decoding_args, gen_args):
     from lampkit.adapters.checks import check_adapter_base
     from lampkit.adapters.hub import resolve_adapter
     from lampkit.modeling import load_tokenizer
+    from lampkit.paths import check_replaced_dir
     from lampkit.prompts import to_prompt_completion
     from lampkit.recipe_args import check_args
     from lampkit.recipe_args import load_split
 
     task, kind, seq2seq = check_args(model_args, data_args, decoding_args)
-    if Path(gen_args.output_dir).is_file():
-        raise LampkitError("is a file, not a folder", file=gen_args.output_dir, field="output_dir")
+    check_replaced_dir(gen_args.output_dir, writes=OUTPUTS, inputs=[
+        ("dataset_name", data_args.dataset_name), ("model_name_or_path", model_args.model_name_or_path),
+        ("adapter", gen_args.adapter), ("user_adapters", gen_args.user_adapters)])
     others = {}
     for path in gen_args.compare or []:
         try:

@@ -73,6 +73,7 @@ def summaries(split_rows, task, kind, model, tokenizer, decoding, cache: Path, s
 def main(argv: list[str] | None = None) -> int:
     model_args, decoding_args, args = parse_recipe_args((ModelArguments, DecodingArguments, PagArguments), argv)
     check_one_process("pag_profiles")
+    from lampkit.paths import check_replaced_dir
     from lampkit.recipe_args import DataArguments
     from lampkit.recipe_args import check_args
     from lampkit.recipe_args import load_split
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     task, kind, _ = check_args(model_args, data, decoding_args)
     if task.oppu is None:
         raise LampkitError(f"{task.name} has no PAG prompt", field="dataset_config")
+    check_replaced_dir(args.output_dir, writes=("README.md", "data"), inputs=[
+        ("dataset_name", args.dataset_name), ("model_name_or_path", model_args.model_name_or_path)])
     rows = {split: load_split(data, split, args.max_questions) for split in args.splits}
 
     from lampkit.modeling import load_model

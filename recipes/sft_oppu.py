@@ -115,11 +115,13 @@ def run(args: OppuArguments) -> list[dict]:
     from lampkit.oppu import select_users
     from lampkit.oppu import user_rows
     from lampkit.oppu.card import render_user_card
+    from lampkit.oppu.store import check_store_folder
     from lampkit.oppu.train import METHODS
     from lampkit.oppu.train import UserTrainer
     from lampkit.oppu.train import load_start_model
     from lampkit.oppu.train import train_users
     from lampkit.prompts import user_training_pairs
+    from lampkit.recipe_args import check_between
     from lampkit.recipe_args import check_count
     from lampkit.recipe_args import check_peft_values
     from lampkit.tasks import parse_config_name
@@ -136,6 +138,15 @@ def run(args: OppuArguments) -> list[dict]:
     check_count(args.k, "k", zero=True)
     if not args.learning_rate > 0:
         raise LampkitError(f"must be above 0, got {args.learning_rate!r}", field="learning_rate")
+    if not args.max_grad_norm > 0:  # a negative norm would flip every gradient, 0 would zero them
+        raise LampkitError(f"the clipping norm must be above 0 (OPPU: 0.3), got {args.max_grad_norm!r}",
+                           field="max_grad_norm")
+    if not args.weight_decay >= 0:
+        raise LampkitError(f"must be 0 or more, got {args.weight_decay!r}", field="weight_decay")
+    check_between(args.warmup_ratio, "warmup_ratio", 0, 1)
+    check_store_folder(args.output_dir, inputs=[("dataset_name", args.dataset_name),
+                                                ("model_name_or_path", args.model_name_or_path),
+                                                ("task_adapter", args.task_adapter)])
     if args.push_to_hub:
         from lampkit.oppu.hub import repo_id_for
 

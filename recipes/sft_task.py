@@ -49,12 +49,15 @@ class TaskArguments:
                 "sharded, FSDP or DeepSpeed ZeRO-3, where the main process alone cannot run them)"})
 
 
+#: What the recipe writes into output_dir (an existing output_dir holding anything else is refused).
+OUTPUTS = ("adapter", "predictions.json", "results.json", "report.md", "per_user.png")
 PARSER_TYPES = (ModelArguments, DataArguments, PeftArguments, DecodingArguments, AdapterHubArguments, TaskArguments,
                 SFTConfig)
 
 
 def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, training_args):
     """Every check that needs no model weights; returns (task, kind, seq2seq)."""
+    from lampkit.paths import check_replaced_dir
     from lampkit.recipe_args import check_args
     from lampkit.tasks import is_licensed
 
@@ -76,8 +79,8 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
                                field="adapter_revision")
     if hub_args.public and is_licensed(task):
         print(f"sft_task: warning: {task.name} is licensed data; pushing its adapter public as asked", file=sys.stderr)
-    if Path(training_args.output_dir).is_file():
-        raise LampkitError("is a file, not a folder", file=training_args.output_dir, field="output_dir")
+    check_replaced_dir(training_args.output_dir, writes=OUTPUTS, inputs=[("dataset_name", data_args.dataset_name),
+                                                         ("model_name_or_path", model_args.model_name_or_path)])
     check_processes(training_args)
     return task, kind, seq2seq
 

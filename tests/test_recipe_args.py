@@ -3,6 +3,7 @@ raised before any model loads (``lampkit.recipe_args.parse_recipe_args``, ``lamp
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,10 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--top_users", "-3"], "top_users"),
     (["--per_device_train_batch_size", "0"], "per_device_train_batch_size"),
     (["--learning_rate", "-1"], "learning_rate"),
+    (["--max_grad_norm", "-1"], "max_grad_norm"),  # would flip every gradient
+    (["--max_grad_norm", "0"], "max_grad_norm"),  # would zero them
+    (["--weight_decay", "-0.01"], "weight_decay"),
+    (["--warmup_ratio", "2"], "warmup_ratio"),
     (["--lora_dropout", "-0.1"], "lora_dropout"),
     (["--lora_r", "0"], "lora_r"),
     (["--dataset_name", "no-such-folder"], "dataset_name"),
@@ -101,3 +106,35 @@ def test_one_process_recipes_refuse_several(name, tmp_path, monkeypatch):
     with pytest.raises(LampkitError, match=f"field 'num_processes': {name} runs in one process, 2 were launched"):
         recipe(name)(["--output_dir", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["sft_task", "generate", "pag_profiles", "sft_oppu"])
+@pytest.mark.parametrize("where", ["the dataset", "inside the dataset", "around the dataset", "other work"])
+def test_output_dir_that_would_damage_inputs_or_other_work_is_refused(data, tiny_llama, tmp_path, capsys, name,
+                                                                     where):
+    """The recipes write output_dir whole and swap it in (sft_oppu adds user folders to it): pointed at the dataset,
+    a folder holding it, or a folder of other work, they would have replaced, deleted or mixed into it."""
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(data, work / "lamp")
+    (work / "notes.txt").write_text("mine\n")
+    out = {"the dataset": work / "lamp", "inside the dataset": work / "lamp" / "out", "around the dataset": work,
+           "other work": work}[where]
+    if where == "other work":  # the dataset elsewhere: only the folder's own contents are at stake
+        shutil.move(work / "lamp", tmp_path / "lamp")
+    dataset = work / "lamp" if (work / "lamp").exists() else tmp_path / "lamp"
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    args = ["--dataset_name", str(dataset), "--dataset_config", CONFIG, "--model_name_or_path", tiny_llama,
+            "--output_dir", str(out)]
+    says = {"the dataset": "is the input dataset_name", "inside the dataset": "lies inside the input dataset_name",
+            "around the dataset": "holds the input dataset_name" if name != "sft_oppu" else "not a folder of "
+            "per-user adapters", "other work": "which this recipe does not write" if name != "sft_oppu" else
+            "not a folder of per-user adapters"}[where]
+    if name == "sft_oppu":
+        assert recipe(name)(args) == 2
+        assert re.search(f"field 'output_dir': .*{says}", capsys.readouterr().err)
+    else:
+        with pytest.raises(LampkitError, match=f"field 'output_dir': .*{says}"):
+            recipe(name)(args + ["--use_cpu", "true"] * (name == "sft_task"))
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before

@@ -66,3 +66,23 @@ def check_output_file(output: str | os.PathLike, *, option: str = "--output-file
     _check_not_input(path, inputs, option, output)
     _check_writable(_existing_parent(path, output, option), Path(output), option)
     return path
+
+
+def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str], option: str = "output_dir",
+                       inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
+    """The folder a recipe writes whole and then puts in place of any older one: as :func:`check_output_dir`, and
+    it must hold none of ``inputs`` (the swap would delete them) and, where it exists, hold nothing but names the
+    recipe ``writes`` (an earlier output of it; hidden names aside), never other work. Returns it resolved."""
+    path = check_output_dir(out, option=option, inputs=inputs)
+    for name, given in inputs:
+        if given is not None and Path(given).exists() and Path(given).resolve() != path and _inside(
+                Path(given).resolve(), path):
+            raise LampkitError(f"holds the input {name} {given}, which writing it would delete; choose another "
+                               f"{option}", file=out, field=option)
+    foreign = sorted(set(os.listdir(path)) - set(writes)) if path.is_dir() else []
+    foreign = [name for name in foreign if not name.startswith(".")]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise LampkitError(f"holds {shown}, which this recipe does not write; the folder would be replaced whole, so "
+                           f"choose a new or empty {option}", file=out, field=option)
+    return path

@@ -9,6 +9,10 @@ True
 from __future__ import annotations
 
 import hashlib
+import re
+
+#: What ``user_hash`` returns: 16 hex digits.
+USER_HASH = re.compile(r"[0-9a-f]{16}")
 
 
 def user_seed(seed: int, user_id: str) -> int:

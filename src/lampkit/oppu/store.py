@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import LampkitError
+from ..users import USER_HASH
 from ..users import user_hash
 
 RECORD_NAME = "oppu.json"
@@ -57,6 +58,23 @@ def check_adapter(folder: str | os.PathLike, *, task: str, base_model: str | Non
         raise LampkitError(f"adapter was trained on {record['base_model']}, not {base_model}",
                            file=Path(folder) / RECORD_NAME, field="base_model")
     return record
+
+
+def check_store_folder(root: str | os.PathLike, inputs=()) -> None:
+    """Refuse an output folder that is not (yet) a store of per-user adapters: a file, a folder inside one of
+    ``inputs`` (``(field, path)`` pairs), or a folder holding anything but ``<user hash>/`` folders and hidden
+    temporaries (a built dataset, another recipe's output), where the adapters would be mixed in."""
+    from ..paths import check_output_dir
+
+    path = check_output_dir(root, option="output_dir", inputs=inputs)
+    if not path.is_dir():
+        return
+    foreign = sorted(e.name for e in os.scandir(path) if not e.name.startswith(".")
+                     and not (e.is_dir() and USER_HASH.fullmatch(e.name)))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise LampkitError(f"holds {shown}: not a folder of per-user adapters (sft_oppu adds <user hash>/ folders "
+                           "to a new folder or to its own); choose another output_dir", file=root, field="output_dir")
 
 
 class AdapterStore:
