@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args, model_args, decoding_args, push = parse_recipe_args(
         (ScoreItemsArguments, ModelArguments, DecodingArguments, FolderPushArguments), argv)
     push.check()
+    from lampkit.paths import check_replaced_dir
+    from lampkit.ropg.folders import SCORE_FOLDER
+    check_replaced_dir(args.output_dir, writes=SCORE_FOLDER, inputs=[("dataset_name", args.dataset_name)])
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over

@@ -48,6 +48,11 @@ class RopgArguments:
 def main(argv: list[str] | None = None) -> int:
     args, push = parse_recipe_args((RopgArguments, FolderPushArguments), argv)
     push.check()
+    from lampkit.paths import check_replaced_dir
+    from lampkit.ropg.retriever import TRAINING_RECORD
+    check_replaced_dir(args.output_dir, marker=TRAINING_RECORD, inputs=[
+        ("feedback", args.feedback), ("dataset_name", args.dataset_name),
+        ("retriever_name_or_path", args.retriever_name_or_path)])
     from lampkit.ropg.feedback import load_questions
     from lampkit.ropg.folders import check_same_data
     from lampkit.ropg.folders import read_scores

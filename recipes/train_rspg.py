@@ -42,6 +42,10 @@ class RspgArguments:
 def main(argv: list[str] | None = None) -> int:
     args, push = parse_recipe_args((RspgArguments, FolderPushArguments), argv)
     push.check()
+    from lampkit.paths import check_replaced_dir
+    check_replaced_dir(args.output_dir, writes=("selector", "predictions.json", "results.json"),
+                       inputs=[*(("train_scores", f) for f in args.train_scores),
+                               *(("eval_scores", f) for f in args.eval_scores)])
     from lampkit.predictions import run_record
     from lampkit.predictions import write_predictions
     from lampkit.ropg.folders import read_pool

@@ -138,3 +138,24 @@ def test_output_dir_that_would_damage_inputs_or_other_work_is_refused(data, tiny
         with pytest.raises(LampkitError, match=f"field 'output_dir': .*{says}"):
             recipe(name)(args + ["--use_cpu", "true"] * (name == "sft_task"))
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("name,args", [
+    ("score_profile_items", ["--dataset_name", "{data}", "--dataset_config", CONFIG]),
+    ("score_retrievers", ["--dataset_name", "{data}", "--dataset_config", CONFIG]),
+    ("train_ropg", ["--feedback", "{tmp}/feedback", "--dataset_name", "{data}", "--dataset_config", CONFIG]),
+    ("train_rspg", ["--train_scores", "{tmp}/scores", "--eval_scores", "{tmp}/scores"]),
+])
+def test_ropg_recipes_refuse_an_output_dir_of_other_work(data, tmp_path, name, args):
+    """Their outputs are swapped in whole: a folder of other work (or the data's own folder) would be deleted."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "notes.txt").write_text("mine\n")
+    (tmp_path / "feedback").mkdir()
+    (tmp_path / "scores").mkdir()
+    around = data.parent if "--dataset_name" in args else tmp_path  # a folder that holds an input
+    args = [a.format(data=data, tmp=tmp_path) for a in args]
+    for out, says in ((tmp_path / "work", "holds notes.txt, which this recipe does not write"),
+                      (around, "holds the input")):
+        with pytest.raises(LampkitError, match=f"field 'output_dir': {says}"):
+            recipe(name)([*args, "--output_dir", str(out)])
+    assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"

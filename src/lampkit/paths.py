@@ -68,18 +68,21 @@ def check_output_file(output: str | os.PathLike, *, option: str = "--output-file
     return path
 
 
-def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str], option: str = "output_dir",
+def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str] = (), marker: str | None = None,
+                       option: str = "output_dir",
                        inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
     """The folder a recipe writes whole and then puts in place of any older one: as :func:`check_output_dir`, and
-    it must hold none of ``inputs`` (the swap would delete them) and, where it exists, hold nothing but names the
-    recipe ``writes`` (an earlier output of it; hidden names aside), never other work. Returns it resolved."""
+    it must hold none of ``inputs`` (the swap would delete them) and, where it exists, be an earlier output of the
+    recipe, never other work: it holds nothing but names the recipe ``writes`` (hidden names aside), or it holds
+    the recipe's ``marker`` file. Returns it resolved."""
     path = check_output_dir(out, option=option, inputs=inputs)
     for name, given in inputs:
         if given is not None and Path(given).exists() and Path(given).resolve() != path and _inside(
                 Path(given).resolve(), path):
             raise LampkitError(f"holds the input {name} {given}, which writing it would delete; choose another "
                                f"{option}", file=out, field=option)
-    foreign = sorted(set(os.listdir(path)) - set(writes)) if path.is_dir() else []
+    earlier = marker is not None and (path / marker).is_file()
+    foreign = sorted(set(os.listdir(path)) - set(writes)) if path.is_dir() and not earlier else []
     foreign = [name for name in foreign if not name.startswith(".")]
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")

@@ -22,6 +22,8 @@ from ..build import write_split
 from ..errors import LampkitError
 
 RECORD = "ropg.json"
+#: What ``write_scores`` puts in its folder.
+SCORE_FOLDER = ("data", RECORD, "README.md")
 
 
 KINDS = {"item_scores": "profile-item utilities (ROPG feedback)", "retriever_scores": "retriever-pool outputs (RSPG "
