@@ -180,6 +180,8 @@ def test_user_selection(planted):
     assert len(one_each) == 16  # user split: each question its own user
     with pytest.raises(LampkitError, match="unknown user"):
         select_users(users, names=["nobody"])
+    with pytest.raises(LampkitError, match=r"5 unknown user\(s\): 'u0', 'u1', 'u2' and 2 more; the split has"):
+        select_users(users, names=[f"u{i}" for i in range(5)])
 
 
 def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp_path):

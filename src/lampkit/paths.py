@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lampkit.errors import LampkitError
+from lampkit.errors import first_few
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -46,8 +47,8 @@ def _check_not_input(path: Path, inputs: Iterable[tuple[str, str | os.PathLike |
 
 def check_output_dir(out: str | os.PathLike, *, option: str = "--out",
                      inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
-    """The folder a command will create or update: not a file, not under a file, writable, and neither inside
-    inside any of ``inputs`` (``(option name, path)`` pairs). Returns it resolved."""
+    """The folder a command will create or update: not a file, not under a file, writable, and not inside
+    any of ``inputs`` (``(option name, path)`` pairs). Returns it resolved."""
     path = Path(out).resolve()
     if path.exists() and not path.is_dir():
         raise LampkitError(f"is a file, not a folder; choose another {option}", file=out, field=option)
@@ -85,7 +86,6 @@ def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str] = (), ma
     foreign = sorted(set(os.listdir(path)) - set(writes)) if path.is_dir() and not earlier else []
     foreign = [name for name in foreign if not name.startswith(".")]
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise LampkitError(f"holds {shown}, which this recipe does not write; the folder would be replaced whole, so "
-                           f"choose a new or empty {option}", file=out, field=option)
+        raise LampkitError(f"holds {first_few(foreign)}, which this recipe does not write; the folder would be "
+                           f"replaced whole, so choose a new or empty {option}", file=out, field=option)
     return path

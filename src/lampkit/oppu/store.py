@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import LampkitError
+from ..errors import first_few
 from ..users import USER_HASH
 from ..users import user_hash
 
@@ -72,9 +73,9 @@ def check_store_folder(root: str | os.PathLike, inputs=()) -> None:
     foreign = sorted(e.name for e in os.scandir(path) if not e.name.startswith(".")
                      and not (e.is_dir() and USER_HASH.fullmatch(e.name)))
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise LampkitError(f"holds {shown}: not a folder of per-user adapters (sft_oppu adds <user hash>/ folders "
-                           "to a new folder or to its own); choose another output_dir", file=root, field="output_dir")
+        raise LampkitError(f"holds {first_few(foreign)}: not a folder of per-user adapters (sft_oppu adds <user hash>/"
+                           " folders to a new folder or to its own); choose another output_dir", file=root,
+                           field="output_dir")
 
 
 class AdapterStore:

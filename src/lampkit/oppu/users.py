@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from ..errors import LampkitError
+from ..errors import first_few
 from ..tasks import Task
 from ..tasks import resolve_task
 
@@ -50,8 +51,8 @@ def select_users(users: dict[str, UserData], *, names: Sequence[str] | None = No
     if names is not None:
         unknown = [n for n in names if str(n) not in users]
         if unknown:
-            shown = ", ".join(map(repr, unknown[:3])) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
-            raise LampkitError(f"{len(unknown)} unknown user(s): {shown}; the split has {len(users)} users",
+            raise LampkitError(f"{len(unknown)} unknown user(s): {first_few([repr(n) for n in unknown])}; the split "
+                               f"has {len(users)} users",
                                file=source, field="users")
         return [users[str(n)] for n in dict.fromkeys(names)]
     chosen = list(users.values())
