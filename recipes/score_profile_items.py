@@ -17,6 +17,8 @@ from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import FolderPushArguments
 from lampkit.recipe_args import ModelArguments
+from lampkit.recipe_args import check_count
+from lampkit.recipe_args import check_decoding
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     push.check()
     from lampkit.paths import check_replaced_dir
     from lampkit.ropg.folders import SCORE_FOLDER
+
+    check_decoding(decoding_args)
+    check_count(args.max_questions, "max_questions")
+    check_count(args.prompt_max_length, "prompt_max_length")
     check_replaced_dir(args.output_dir, writes=SCORE_FOLDER, inputs=[("dataset_name", args.dataset_name)])
     from accelerate import PartialState
 

@@ -121,6 +121,7 @@ def run(args: OppuArguments) -> list[dict]:
     from lampkit.oppu.train import load_start_model
     from lampkit.oppu.train import train_users
     from lampkit.prompts import user_training_pairs
+    from lampkit.recipe_args import check_above
     from lampkit.recipe_args import check_between
     from lampkit.recipe_args import check_count
     from lampkit.recipe_args import check_peft_values
@@ -136,13 +137,10 @@ def run(args: OppuArguments) -> list[dict]:
     for name in ("top_users", "num_train_epochs", "per_device_train_batch_size", "max_length", "batched_max_rows"):
         check_count(getattr(args, name), name)
     check_count(args.k, "k", zero=True)
-    if not args.learning_rate > 0:
-        raise LampkitError(f"must be above 0, got {args.learning_rate!r}", field="learning_rate")
-    if not args.max_grad_norm > 0:  # a negative norm would flip every gradient, 0 would zero them
-        raise LampkitError(f"the clipping norm must be above 0 (OPPU: 0.3), got {args.max_grad_norm!r}",
-                           field="max_grad_norm")
-    if not args.weight_decay >= 0:
-        raise LampkitError(f"must be 0 or more, got {args.weight_decay!r}", field="weight_decay")
+    check_above(args.learning_rate, "learning_rate")
+    # a negative norm would flip every gradient, 0 would zero them
+    check_above(args.max_grad_norm, "max_grad_norm", note=" (OPPU: 0.3)")
+    check_above(args.weight_decay, "weight_decay", strict=False)
     check_between(args.warmup_ratio, "warmup_ratio", 0, 1)
     check_store_folder(args.output_dir, inputs=[("dataset_name", args.dataset_name),
                                                 ("model_name_or_path", args.model_name_or_path),

@@ -59,6 +59,7 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
     """Every check that needs no model weights; returns (task, kind, seq2seq)."""
     from lampkit.paths import check_replaced_dir
     from lampkit.recipe_args import check_args
+    from lampkit.recipe_args import check_trainer_numbers
     from lampkit.tasks import is_licensed
 
     task, kind, seq2seq = check_args(model_args, data_args, decoding_args, peft_args)
@@ -79,8 +80,10 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
                                field="adapter_revision")
     if hub_args.public and is_licensed(task):
         print(f"sft_task: warning: {task.name} is licensed data; pushing its adapter public as asked", file=sys.stderr)
-    check_replaced_dir(training_args.output_dir, writes=OUTPUTS, inputs=[("dataset_name", data_args.dataset_name),
-                                                         ("model_name_or_path", model_args.model_name_or_path)])
+    check_trainer_numbers(training_args)
+    check_replaced_dir(training_args.output_dir, writes=OUTPUTS,
+                       inputs=[("dataset_name", data_args.dataset_name),
+                               ("model_name_or_path", model_args.model_name_or_path)])
     check_processes(training_args)
     return task, kind, seq2seq
 

@@ -16,6 +16,8 @@ from dataclasses import field
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import FolderPushArguments
+from lampkit.recipe_args import check_above
+from lampkit.recipe_args import check_count
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     push.check()
     from lampkit.paths import check_replaced_dir
     from lampkit.ropg.retriever import TRAINING_RECORD
+
     check_replaced_dir(args.output_dir, marker=TRAINING_RECORD, inputs=[
         ("feedback", args.feedback), ("dataset_name", args.dataset_name),
         ("retriever_name_or_path", args.retriever_name_or_path)])
@@ -65,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.objective not in OBJECTIVES:
         raise LampkitError(f"objective must be kd or rl, got {args.objective!r}", field="objective")
+    for name in ("steps", "batch_size", "max_length"):
+        check_count(getattr(args, name), name)
+    check_count(args.warmup_steps, "warmup_steps", zero=True)
+    check_above(args.learning_rate, "learning_rate")
+    check_above(args.temperature, "temperature")
+    check_above(args.max_grad_norm, "max_grad_norm", strict=False, note=" (0 turns clipping off)")
     feedback, meta = read_scores(args.feedback, "item_scores")
     split, task = load_questions(args.dataset_name, args.dataset_config, args.split)
     check_same_data(meta, args.feedback, task=task.name, config=args.dataset_config, split=args.split)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import FolderPushArguments
+from lampkit.recipe_args import check_above
+from lampkit.recipe_args import check_count
 from lampkit.recipe_args import parse_recipe_args
 
 
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args, push = parse_recipe_args((RspgArguments, FolderPushArguments), argv)
     push.check()
     from lampkit.paths import check_replaced_dir
+
     check_replaced_dir(args.output_dir, writes=("selector", "predictions.json", "results.json"),
                        inputs=[*(("train_scores", f) for f in args.train_scores),
                                *(("eval_scores", f) for f in args.eval_scores)])
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.mode not in MODES:
         raise LampkitError(f"mode must be pre or post, got {args.mode!r}", field="mode")
+    for name in ("steps", "batch_size", "max_length"):
+        check_count(getattr(args, name), name)
+    check_above(args.learning_rate, "learning_rate")
+    check_above(args.temperature, "temperature")
     train_rows, train_meta, pool = read_pool(args.train_scores)
     eval_rows, eval_meta, eval_pool = read_pool(args.eval_scores)
     for key in ("task", "config", "reader", "decoding", "k"):

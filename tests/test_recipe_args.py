@@ -58,6 +58,34 @@ def test_a_dataclass_check_or_an_unknown_option_names_its_field():
         parse_recipe_args(TYPES, ["--k", "1", "--learnin_rate", "2"])
 
 
+@pytest.mark.parametrize("argv,field,says", [
+    (["--k", "abc"], "k", "invalid int value: 'abc'"),
+    (["--use_chat_template", "maybe"], "use_chat_template", "Truthy value expected"),
+    (["--dtype", "float64"], "dtype", "dtype must be one of float32, bfloat16, float16, got 'float64'"),
+    (["--dtype=bogus"], "dtype", "got 'bogus'"),
+])
+def test_a_bad_value_on_the_command_line_is_one_line_without_the_usage(tmp_path, capsys, argv, field, says):
+    """argparse printed its whole usage (150 lines for sft_task) above the error; a value given on the command
+    line is not blamed on the config file."""
+    path = tmp_path / "c.yaml"
+    path.write_text("k: 2\n")
+    with pytest.raises(LampkitError) as err:
+        parse_recipe_args(TYPES, ["--config", str(path), *argv])
+    assert str(err.value).startswith(f"field '{field}': ") and says in str(err.value) and "\n" not in str(err.value)
+    assert "usage" not in capsys.readouterr().err
+
+
+def test_a_missing_required_field_and_a_bad_dtype_in_the_file_name_them(tmp_path):
+    from lampkit.recipe_args import FolderPushArguments
+
+    with pytest.raises(LampkitError, match=r"^field 'feedback': the following arguments are required: --feedback"):
+        recipe("train_ropg")([])
+    path = tmp_path / "c.yaml"
+    path.write_text("dtype: half\n")
+    with pytest.raises(LampkitError, match=f"^{re.escape(str(path))}: field 'dtype': .*got 'half'"):
+        parse_recipe_args((ModelArguments, FolderPushArguments), ["--config", str(path)])
+
+
 @pytest.mark.parametrize("name,config,split,field", [
     ("{tmp}/no-such-folder", CONFIG, "validation", "dataset_name"),
     ("no-such-folder-here", CONFIG, "validation", "dataset_name"),  # not a folder: taken for a Hub id, offline
@@ -159,3 +187,54 @@ def test_ropg_recipes_refuse_an_output_dir_of_other_work(data, tmp_path, name, a
         with pytest.raises(LampkitError, match=f"field 'output_dir': {says}"):
             recipe(name)([*args, "--output_dir", str(out)])
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("args,field,says", [
+    (["--learning_rate", "-1"], "learning_rate", "must be above 0"),  # would climb the loss
+    (["--learning_rate", "nan"], "learning_rate", "must be above 0"),
+    (["--weight_decay", "-0.1"], "weight_decay", "must be at least 0"),
+    (["--max_grad_norm", "-1"], "max_grad_norm", "0 turns clipping off"),
+    (["--per_device_train_batch_size", "0"], "per_device_train_batch_size", "whole number >= 1"),
+    (["--gradient_accumulation_steps", "0"], "gradient_accumulation_steps", "whole number >= 1"),
+    (["--max_steps", "-5"], "max_steps", "or -1 to train num_train_epochs"),  # trained by epochs without a word
+    (["--max_steps", "-1", "--num_train_epochs", "0"], "num_train_epochs", "above 0"),  # an untrained adapter
+    (["--seed", "-1"], "seed", r"must lie in \[0, 2\*\*32\)"),  # numpy's seed, after the model loaded
+])
+def test_sft_task_refuses_careless_trainer_numbers(data, tiny_llama, tmp_path, args, field, says):
+    with pytest.raises(LampkitError, match=f"field '{field}': .*{says}"):
+        recipe("sft_task")(["--dataset_name", str(data), "--dataset_config", CONFIG, "--model_name_or_path",
+                            tiny_llama, "--output_dir", str(tmp_path / "out"), "--use_cpu", "true", "--max_steps",
+                            "2", *args])
+    assert not (tmp_path / "out").exists()
+
+
+def test_trainer_numbers_at_their_bounds_are_taken(tmp_path):
+    """0 is a weight decay and a clipping norm (clipping off); -1 steps means train by epochs."""
+    from trl import SFTConfig
+
+    from lampkit.recipe_args import check_trainer_numbers
+
+    check_trainer_numbers(SFTConfig(output_dir=str(tmp_path), weight_decay=0, max_grad_norm=0, max_steps=-1,
+                                    num_train_epochs=0.5, seed=2**32 - 1, use_cpu=True))
+
+
+@pytest.mark.parametrize("name,args,field", [
+    ("train_ropg", ["--steps", "0"], "steps"),  # would save the untrained retriever
+    ("train_ropg", ["--learning_rate", "0"], "learning_rate"),
+    ("train_ropg", ["--temperature", "0"], "temperature"),  # divides the scores
+    ("train_ropg", ["--max_grad_norm", "-1"], "max_grad_norm"),  # a negative norm flips the gradients
+    ("train_ropg", ["--warmup_steps", "-2"], "warmup_steps"),
+    ("train_rspg", ["--batch_size", "0"], "batch_size"),
+    ("train_rspg", ["--temperature", "-1"], "temperature"),
+    ("score_profile_items", ["--do_sample", "true", "--temperature", "0"], "temperature"),
+    ("score_profile_items", ["--max_questions", "0"], "max_questions"),
+    ("score_retrievers", ["--prompt_max_length", "0"], "prompt_max_length"),
+])
+def test_ropg_recipes_refuse_careless_numbers(data, tmp_path, name, args, field):
+    base = {"train_ropg": ["--feedback", str(tmp_path / "feedback"), "--dataset_name", str(data)],
+            "train_rspg": ["--train_scores", str(tmp_path / "s"), "--eval_scores", str(tmp_path / "s")]}.get(
+        name, ["--dataset_name", str(data)])
+    base += ["--dataset_config", CONFIG] * (name != "train_rspg")
+    with pytest.raises(LampkitError, match=f"field '{field}'"):
+        recipe(name)([*base, "--output_dir", str(tmp_path / "out"), *args])
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,7 @@ from .modeling.embedded import EMBEDDED_MODEL
 from .modeling.generation import Decoding
 
 TRAIN_MODES = ("questions", "profile_items")
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 @dataclass
@@ -23,10 +24,14 @@ class ModelArguments:
     # model
     model_name_or_path: str = field(default=EMBEDDED_MODEL, metadata={"help": "embedded name, folder or Hub repo"})
     model_revision: str | None = None
-    dtype: str = field(default="float32", metadata={"help": "float32, bfloat16 or float16"})
+    dtype: str = field(default="float32", metadata={"help": " or ".join(DTYPES)})
     use_chat_template: bool | None = field(
         default=None, metadata={"help": "causal models: prompts as a chat turn (default: where the tokenizer has a "
                                         "chat template); raw text when false"})
+
+    def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
 
 @dataclass
@@ -121,10 +126,18 @@ def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
     import yaml
     from trl import TrlParser
 
+    class Parser(TrlParser):
+        def error(self, message):  # argparse would print its whole usage (150 lines for sft_task) above the error
+            named = re.match(r"argument (?:--)?([\w-]+)[^:]*: (.*)", message)
+            required = re.match(r"the following arguments are required: --([\w-]+)", message)
+            name = (named or required).group(1) if named or required else None
+            raise LampkitError(f"{(named.group(2) if named else message).rstrip('.')}; see --help for the fields",
+                               field=name.replace("-", "_") if name else None)
+
     args = list(sys.argv[1:] if argv is None else argv)
     path = args[args.index("--config") + 1] if "--config" in args[:-1] else None
     try:
-        return TrlParser(types).parse_args_and_config(args)
+        return Parser(types).parse_args_and_config(args)
     except OSError as err:
         raise LampkitError(f"cannot read the config file: {err.strerror or err}", file=path, field="config") from None
     except yaml.YAMLError as err:
@@ -142,7 +155,9 @@ def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
                                file=path if from_file else None, field=unknown[0] if unknown else "config") from None
         names = {f.name for t in types for f in fields(t)}
         named = sorted((m.start(), m.group()) for m in re.finditer(r"\w+", message) if m.group() in names)
-        raise LampkitError(message, file=path, field=named[0][1] if named else None) from None
+        name = named[0][1] if named else None
+        given_here = name is not None and any(a.split("=")[0].replace("-", "_") == f"__{name}" for a in args)
+        raise LampkitError(message, file=None if given_here else path, field=name) from None
 
 
 def check_count(value, name: str, *, zero: bool = False) -> None:
@@ -159,6 +174,34 @@ def check_between(value: float, name: str, low: float, high: float, *, low_open:
     if not (above and below):
         span = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise LampkitError(f"must lie in {span}, got {value!r}", field=name)
+
+
+def check_above(value, name: str, low: float = 0, *, strict: bool = True, note: str = "") -> None:
+    """A LampkitError naming field ``name`` unless ``value > low`` (``>=`` where not ``strict``); NaN fails."""
+    if not (value > low if strict else value >= low):
+        raise LampkitError(f"must be {'above' if strict else 'at least'} {low}{note}, got {value!r}", field=name)
+
+
+def check_trainer_numbers(args) -> None:
+    """The optimisation numbers of a ``transformers.TrainingArguments`` that the Trainer takes without a word (a
+    negative learning rate climbs the loss, ``num_train_epochs: 0`` saves an untrained adapter, ``max_steps: -5``
+    quietly trains by epochs) or refuses only with a traceback once the model is loaded (a batch size or
+    gradient accumulation of 0, a seed numpy cannot take)."""
+    check_above(args.learning_rate, "learning_rate")
+    check_above(args.weight_decay, "weight_decay", strict=False)
+    if args.max_grad_norm is not None:
+        check_above(args.max_grad_norm, "max_grad_norm", strict=False, note=" (0 turns clipping off)")
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        check_count(getattr(args, name), name)
+    if args.max_steps == 0 or args.max_steps < -1:
+        raise LampkitError(f"must be a whole number >= 1, or -1 to train num_train_epochs, got {args.max_steps}",
+                           field="max_steps")
+    if args.max_steps == -1:
+        check_above(args.num_train_epochs, "num_train_epochs", note=" where max_steps is -1")
+    for name in ("seed", "data_seed"):
+        value = getattr(args, name)
+        if value is not None and not 0 <= value < 2**32:
+            raise LampkitError(f"must lie in [0, 2**32), got {value}", field=name)
 
 
 def check_peft_values(r: int, alpha: int, dropout: float, num_virtual_tokens: int) -> None:
@@ -180,9 +223,7 @@ def check_decoding(decoding: DecodingArguments) -> None:
     check_count(decoding.num_beams, "num_beams")
     check_count(decoding.generation_batch_size, "generation_batch_size")
     if decoding.do_sample:
-        if not decoding.temperature > 0:
-            raise LampkitError(f"must be above 0 when sampling (do_sample false decodes greedily), got "
-                               f"{decoding.temperature!r}", field="temperature")
+        check_above(decoding.temperature, "temperature", note=" when sampling (do_sample false decodes greedily)")
         check_between(decoding.top_p, "top_p", 0, 1, low_open=True)
         check_count(decoding.top_k, "top_k", zero=True)
 
