@@ -119,7 +119,8 @@ class FolderPushArguments:
 
 def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
     """``trl.TrlParser(types).parse_args_and_config(argv)``, with a config file that cannot be read, is not YAML,
-    is not a mapping or names an unknown field reported as one LampkitError naming the file (and field)."""
+    is not a mapping or names an unknown field reported as one LampkitError naming the file (and field), and a
+    command-line value argparse refuses as one naming the field (not argparse's usage text and exit)."""
     import re
     import sys
 
