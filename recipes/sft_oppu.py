@@ -108,6 +108,7 @@ def process_state():
 
 
 def run(args: OppuArguments) -> list[dict]:
+    from lampkit.adapters.checks import check_adapter_base
     from lampkit.loading import load_built_split
     from lampkit.modeling import load_tokenizer
     from lampkit.modeling.peft_methods import check_prompt_init
@@ -142,6 +143,8 @@ def run(args: OppuArguments) -> list[dict]:
     check_above(args.max_grad_norm, "max_grad_norm", note=" (OPPU: 0.3)")
     check_above(args.weight_decay, "weight_decay", strict=False)
     check_between(args.warmup_ratio, "warmup_ratio", 0, 1)
+    if args.task_adapter is not None:
+        check_adapter_base(args.task_adapter, args.model_name_or_path, field="task_adapter")
     check_store_folder(args.output_dir, inputs=[("dataset_name", args.dataset_name),
                                                 ("model_name_or_path", args.model_name_or_path),
                                                 ("task_adapter", args.task_adapter)])
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         (args,) = parse_recipe_args((OppuArguments,), argv)
         run(args)
     except LampkitError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"sft_oppu: error: {err}", file=sys.stderr)
         return 2
     return 0
 

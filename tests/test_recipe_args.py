@@ -115,6 +115,7 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--lora_dropout", "-0.1"], "lora_dropout"),
     (["--lora_r", "0"], "lora_r"),
     (["--dataset_name", "no-such-folder"], "dataset_name"),
+    (["--task_adapter", "no-such-adapter"], "task_adapter"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_layout", "weird"], "hub_layout"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_prefix", "no spaces"], "repo_id"),
 ])

@@ -12,12 +12,13 @@ from ..errors import LampkitError
 LAMPKIT_ADAPTER = "lampkit_adapter.json"
 
 
-def adapter_base(folder: str | Path) -> str:
-    """The base model an adapter folder was trained on; a LampkitError where it is no PEFT adapter folder."""
+def adapter_base(folder: str | Path, field: str = "adapter") -> str:
+    """The base model an adapter folder was trained on; a LampkitError naming ``field`` where it is no PEFT
+    adapter folder."""
     folder = Path(folder)
     config = folder / "adapter_config.json"
     if not config.is_file():
-        raise LampkitError("no PEFT adapter here (adapter_config.json is missing)", file=folder, field="adapter")
+        raise LampkitError("no PEFT adapter here (adapter_config.json is missing)", file=folder, field=field)
     own = folder / LAMPKIT_ADAPTER
     if own.is_file():
         return json.loads(own.read_text())["base_model"]
@@ -35,9 +36,10 @@ def _same(a: str, b: str) -> bool:
         return False
 
 
-def check_adapter_base(folder: str | Path, model_name_or_path: str) -> None:
-    """Refuse an adapter trained on another base model than ``model_name_or_path``."""
-    base = adapter_base(folder)
+def check_adapter_base(folder: str | Path, model_name_or_path: str, field: str = "adapter") -> None:
+    """Refuse an adapter trained on another base model than ``model_name_or_path`` (``field``: the option that
+    names the adapter)."""
+    base = adapter_base(folder, field)
     if base and not _same(base, model_name_or_path):
         raise LampkitError(f"adapter was trained on {base!r}, not on model_name_or_path {model_name_or_path!r}",
                            file=folder, field="model_name_or_path")

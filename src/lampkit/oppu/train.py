@@ -188,7 +188,7 @@ def load_start_model(model_name_or_path: str, task_adapter: str | None = None, *
     from ..modeling import load_model
 
     if task_adapter is not None:
-        check_adapter_base(task_adapter, model_name_or_path)
+        check_adapter_base(task_adapter, model_name_or_path, field="task_adapter")
     model = load_model(model_name_or_path, revision=revision, dtype=dtype)
     if task_adapter is None:
         return model
