@@ -62,17 +62,20 @@ def load_inputs(model_args, data_args, decoding_args, gen_args):
     from lampkit.prompts import to_prompt_completion
     from lampkit.recipe_args import check_args
     from lampkit.recipe_args import load_split
+    from lampkit.report import read_record
 
     task, kind, seq2seq = check_args(model_args, data_args, decoding_args)
     check_replaced_dir(gen_args.output_dir, writes=OUTPUTS, inputs=[
         ("dataset_name", data_args.dataset_name), ("model_name_or_path", model_args.model_name_or_path),
         ("adapter", gen_args.adapter), ("user_adapters", gen_args.user_adapters)])
+    for name, revision in (("adapter", gen_args.adapter_revision), ("user_adapters",
+                                                                     gen_args.user_adapters_revision)):
+        if revision is not None and not getattr(gen_args, name):
+            raise LampkitError(f"{name}_revision {revision!r} is given without {name}; nothing would load it",
+                               field=f"{name}_revision")
     others = {}
     for path in gen_args.compare or []:
-        try:
-            other = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as err:
-            raise LampkitError(f"cannot read a result record: {err}", file=path, field="compare") from None
+        other = read_record(path, task.name)
         others[other.get("run_name") or Path(path).parent.name] = other
     adapter = None
     if gen_args.adapter:

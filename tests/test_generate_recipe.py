@@ -90,3 +90,30 @@ def test_bad_generation_input(data, tiny_llama, tmp_path, args, field):
     with pytest.raises(LampkitError, match=f"field '{field}'"):
         run(data, tiny_llama, tmp_path / "out", *args)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,field,says", [
+    # a revision with nothing to load it ran zero-shot without a word
+    (["--adapter_revision", "main"], "adapter_revision", "without adapter"),
+    (["--user_adapters_revision", "v1"], "user_adapters_revision", "without user_adapters"),
+])
+def test_a_revision_without_its_adapter_is_refused(data, tiny_llama, tmp_path, args, field, says):
+    with pytest.raises(LampkitError, match=f"field '{field}': .*{says}"):
+        run(data, tiny_llama, tmp_path / "out", *args)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text,says", [
+    (None, r"cannot read it \(No such file or directory\)"),
+    ("not json", "not JSON"),
+    ('["a list"]', "no task, config and split"),  # record.get failed with an AttributeError
+    ('{"task": "LaMP_4", "config": "LaMP_4_user", "split": "dev", "ROUGE-1": 0.1}', "of LaMP_4, not LaMP_3"),
+])
+def test_compare_with_what_is_not_a_record_of_this_task_is_refused(data, tiny_llama, tmp_path, text, says):
+    other = tmp_path / "other" / "results.json"
+    if text is not None:
+        other.parent.mkdir()
+        other.write_text(text)
+    with pytest.raises(LampkitError, match=f"^{other}: field 'compare': .*{says}"):
+        run(data, tiny_llama, tmp_path / "out", "--compare", str(other))
+    assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from .atomic import write_file
+from .errors import LampkitError
 from .tasks import get_task
 
 
@@ -83,6 +84,25 @@ def plot_per_user(records: dict[str, dict], path: str | os.PathLike, metric: str
     write_file(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)
     return path
+
+
+def read_record(path: str | os.PathLike, task: str, *, field: str = "compare") -> dict:
+    """A ``results.json`` of sft_task or generate to show beside a run of ``task``; a LampkitError naming the file
+    and ``field`` where it cannot be read, is no result record, or scores another task."""
+    import json
+
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise LampkitError(f"cannot read it ({err.strerror or err})", file=path, field=field) from None
+    except ValueError as err:
+        raise LampkitError(f"not a result record (not JSON: {err})", file=path, field=field) from None
+    if not isinstance(record, dict) or not {"task", "config", "split"} <= set(record):
+        raise LampkitError("not a result record (no task, config and split); give a results.json of sft_task or "
+                           "generate", file=path, field=field)
+    if record["task"] != task:
+        raise LampkitError(f"is a result record of {record['task']}, not {task}", file=path, field=field)
+    return record
 
 
 def write_report(records: dict[str, dict], folder: str | os.PathLike) -> tuple[Path, Path | None]:
