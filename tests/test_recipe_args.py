@@ -169,6 +169,22 @@ def test_output_dir_that_would_damage_inputs_or_other_work_is_refused(data, tiny
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("name", ["sft_task", "generate", "pag_profiles", "sft_oppu"])
+def test_an_empty_output_dir_is_refused(data, tiny_llama, tmp_path, monkeypatch, capsys, name):
+    """An empty path resolves to the working directory, which the recipe would have replaced whole."""
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    args = ["--dataset_name", str(data), "--dataset_config", CONFIG, "--model_name_or_path", tiny_llama,
+            "--output_dir", ""]
+    if name == "sft_oppu":
+        assert recipe(name)(args) == 2
+        assert "field 'output_dir': is empty" in capsys.readouterr().err
+    else:
+        with pytest.raises(LampkitError, match="^field 'output_dir': is empty"):
+            recipe(name)(args + ["--use_cpu", "true"] * (name == "sft_task"))
+    assert not any((tmp_path / "cwd").iterdir())
+
+
 @pytest.mark.parametrize("name,args", [
     ("score_profile_items", ["--dataset_name", "{data}", "--dataset_config", CONFIG]),
     ("score_retrievers", ["--dataset_name", "{data}", "--dataset_config", CONFIG]),

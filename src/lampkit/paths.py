@@ -16,6 +16,12 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _check_named(given: str | os.PathLike, option: str) -> None:
+    """An empty path would resolve to the working directory, and a recipe would replace it whole."""
+    if not str(given).strip():
+        raise LampkitError("is empty; name the folder or file to write", field=option)
+
+
 def _existing_parent(path: Path, given: str | os.PathLike, option: str) -> Path:
     """The closest existing ancestor of ``path``; LampkitError if it is a file."""
     parent = next(p for p in path.parents if p.exists())
@@ -49,6 +55,7 @@ def check_output_dir(out: str | os.PathLike, *, option: str = "--out",
                      inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
     """The folder a command will create or update: not a file, not under a file, writable, and not inside
     any of ``inputs`` (``(option name, path)`` pairs). Returns it resolved."""
+    _check_named(out, option)
     path = Path(out).resolve()
     if path.exists() and not path.is_dir():
         raise LampkitError(f"is a file, not a folder; choose another {option}", file=out, field=option)
@@ -61,6 +68,7 @@ def check_output_file(output: str | os.PathLike, *, option: str = "--output-file
                       inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
     """The file a command will write: not a folder, not under a file, writable, not one of ``inputs`` and not
     inside an input folder. Returns it resolved."""
+    _check_named(output, option)
     path = Path(output).resolve()
     if path.is_dir():
         raise LampkitError(f"is a folder; {option} names the file to write", file=output, field=option)
