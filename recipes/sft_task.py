@@ -70,6 +70,10 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
         raise LampkitError(f"{task.name} has no per-item training pairs", field="train_mode")
     if hub_args.push_adapter and not hub_args.adapter_repo_id:
         raise LampkitError("push_adapter needs adapter_repo_id", field="adapter_repo_id")
+    if hub_args.push_adapter:
+        from lampkit.hub import check_repo_id
+
+        check_repo_id(hub_args.adapter_repo_id, field="adapter_repo_id")
     if hub_args.adapter_revision is not None:
         from lampkit.hub import COMMIT_SHA
 

@@ -216,6 +216,8 @@ def test_ropg_recipes_refuse_an_output_dir_of_other_work(data, tmp_path, name, a
     (["--max_steps", "-5"], "max_steps", "or -1 to train num_train_epochs"),  # trained by epochs without a word
     (["--max_steps", "-1", "--num_train_epochs", "0"], "num_train_epochs", "above 0"),  # an untrained adapter
     (["--seed", "-1"], "seed", r"must lie in \[0, 2\*\*32\)"),  # numpy's seed, after the model loaded
+    # found only at the push, after the training
+    (["--push_adapter", "true", "--adapter_repo_id", "bad id"], "adapter_repo_id", "not a valid Hub repo id"),
 ])
 def test_sft_task_refuses_careless_trainer_numbers(data, tiny_llama, tmp_path, args, field, says):
     with pytest.raises(LampkitError, match=f"field '{field}': .*{says}"):
@@ -246,6 +248,7 @@ def test_trainer_numbers_at_their_bounds_are_taken(tmp_path):
     ("score_profile_items", ["--do_sample", "true", "--temperature", "0"], "temperature"),
     ("score_profile_items", ["--max_questions", "0"], "max_questions"),
     ("score_retrievers", ["--prompt_max_length", "0"], "prompt_max_length"),
+    ("train_rspg", ["--push_to_hub", "true", "--hub_repo_id", "no/such/id"], "hub_repo_id"),
 ])
 def test_ropg_recipes_refuse_careless_numbers(data, tmp_path, name, args, field):
     base = {"train_ropg": ["--feedback", str(tmp_path / "feedback"), "--dataset_name", str(data)],

@@ -38,14 +38,14 @@ DATASET_PRUNE = ("data/*",)
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 
 
-def check_repo_id(repo_id: str) -> str:
-    """Return ``repo_id`` if it is ``ORG/NAME`` and valid on the Hub, else raise LampkitError."""
+def check_repo_id(repo_id: str, field: str = "repo_id") -> str:
+    """Return ``repo_id`` if it is ``ORG/NAME`` and valid on the Hub, else raise LampkitError naming ``field``."""
     try:
         validate_repo_id(repo_id)
     except HFValidationError as err:
-        raise LampkitError(f"not a valid Hub repo id ({err})", field="repo_id") from None
+        raise LampkitError(f"not a valid Hub repo id ({err})", field=field) from None
     if repo_id.count("/") != 1:
-        raise LampkitError(f"repo id {repo_id!r} must be ORG/NAME", field="repo_id")
+        raise LampkitError(f"repo id {repo_id!r} must be ORG/NAME", field=field)
     return repo_id
 
 

@@ -102,9 +102,13 @@ class FolderPushArguments:
     hub_private: bool = True
 
     def check(self) -> None:
-        """Before any work: a push needs a repo id."""
+        """Before any work: a push needs a valid repo id."""
         if self.push_to_hub and not self.hub_repo_id:
             raise LampkitError("push_to_hub needs a hub_repo_id", field="hub_repo_id")
+        if self.push_to_hub:
+            from .hub import check_repo_id
+
+            check_repo_id(self.hub_repo_id, field="hub_repo_id")
 
     def push(self, folder, repo_type: str) -> str | None:
         """Upload ``folder`` where asked (private unless ``hub_private`` is false); prints and returns the URL."""
