@@ -4,6 +4,7 @@ are the dataset's, as the local records hold them; nothing here is pushed."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -89,8 +90,6 @@ def plot_per_user(records: dict[str, dict], path: str | os.PathLike, metric: str
 def read_record(path: str | os.PathLike, task: str, *, field: str = "compare") -> dict:
     """A ``results.json`` of sft_task or generate to show beside a run of ``task``; a LampkitError naming the file
     and ``field`` where it cannot be read, is no result record, or scores another task."""
-    import json
-
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
