@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     scores = {k: record[k] for k in task.metric_keys if k in record}
-    print(f"generate: {task.name} {kind}, {len(outputs)} questions, scores {json.dumps(scores)}")
+    unscored = "" if record.get("num_scored", len(outputs)) else " (no gold outputs in this split: predictions only)"
+    print(f"generate: {task.name} {kind}, {len(outputs)} questions, scores {json.dumps(scores)}{unscored}")
     plot = final / "per_user.png"
     print(f"generate: predictions {final / 'predictions.json'}; results {final / 'results.json'}; report "
           f"{final / 'report.md'}" + (f"; plot {plot}" if plot.exists() else ""))

@@ -51,6 +51,15 @@ def test_zero_shot_writes_predictions_scores_report_and_plot(data, tiny_llama, t
     assert not leftovers(tmp_path)
 
 
+def test_the_test_split_has_no_golds_so_only_predictions_are_written(data, tiny_llama, tmp_path, capsys):
+    out = tmp_path / "test_split"
+    assert run(data, tiny_llama, out, "--eval_split", "test", "--max-questions", "2") == 0
+    assert len(json.loads((out / "predictions.json").read_text())["golds"]) == 2
+    record = json.loads((out / "results.json").read_text())
+    assert record["split"] == "test" and record["num_scored"] == 0 and "MAE" not in record
+    assert "no gold outputs in this split: predictions only" in capsys.readouterr().out
+
+
 def test_with_a_local_adapter_beside_another_run(data, tiny_llama, adapter, tmp_path):
     assert run(data, tiny_llama, tmp_path / "base", "--max-questions", "3") == 0
     out = tmp_path / "tuned"
