@@ -15,7 +15,6 @@ sampling by config.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -139,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     from lampkit.adapters.hub import adapter_commit
     from lampkit.atomic import replace_dir
     from lampkit.modeling.generation import generate
+    from lampkit.report import scores_text
 
     chat = False if seq2seq else model_args.use_chat_template
     # 3. generate
@@ -181,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    scores = {k: record[k] for k in task.metric_keys if k in record}
-    unscored = "" if record.get("num_scored", len(outputs)) else " (no gold outputs in this split: predictions only)"
-    print(f"generate: {task.name} {kind}, {len(outputs)} questions, scores {json.dumps(scores)}{unscored}")
+    print(f"generate: {task.name} {kind}, {len(outputs)} questions, {scores_text(record)}")
     plot = final / "per_user.png"
     print(f"generate: predictions {final / 'predictions.json'}; results {final / 'results.json'}; report "
           f"{final / 'report.md'}" + (f"; plot {plot}" if plot.exists() else ""))

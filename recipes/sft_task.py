@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from lampkit.predictions import write_predictions
     from lampkit.prompts import to_prompt_completion
     from lampkit.recipe_args import load_split
+    from lampkit.report import scores_text
     from lampkit.report import write_report
     from lampkit.scoring.files import write_json
     from lampkit.tasks import is_licensed
@@ -352,8 +353,7 @@ def main(argv: list[str] | None = None) -> int:
           f"steps {in_steps:.1f} s, outside {total - in_steps:.1f} s (set-up {setup_seconds:.1f} s, save and card "
           f"{save_seconds:.1f} s)")
     leave_process_group()
-    scores = {k: record[k] for k in task.metric_keys if k in record}
-    print(f"sft_task: scores {json.dumps(scores)}")
+    print(f"sft_task: {scores_text(record)}")
     print(f"sft_task: adapter {final / 'adapter'}; predictions {final / 'predictions.json'}; results "
           f"{final / 'results.json'}; report {final / 'report.md'}")
     if hub_args.push_adapter:

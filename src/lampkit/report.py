@@ -87,6 +87,20 @@ def plot_per_user(records: dict[str, dict], path: str | os.PathLike, metric: str
     return path
 
 
+def scores_text(record: dict) -> str:
+    """The console form of a result record's scores, saying when nothing was scored (a split without golds).
+
+    >>> scores_text({"task": "LaMP_3", "num_questions": 2, "MAE": 0.5, "RMSE": 0.7})
+    'scores {"MAE": 0.5, "RMSE": 0.7}'
+    >>> scores_text({"task": "LaMP_3", "num_questions": 2, "num_scored": 0})
+    'scores {} (no gold outputs in this split: predictions only)'
+    """
+    scores = {k: record[k] for k in get_task(record["task"]).metric_keys if k in record}
+    if record.get("num_scored", record["num_questions"]):
+        return f"scores {json.dumps(scores)}"
+    return f"scores {json.dumps(scores)} (no gold outputs in this split: predictions only)"
+
+
 def read_record(path: str | os.PathLike, task: str, *, field: str = "compare") -> dict:
     """A ``results.json`` of sft_task or generate to show beside a run of ``task``; a LampkitError naming the file
     and ``field`` where it cannot be read, is no result record, or scores another task."""
