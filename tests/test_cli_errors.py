@@ -141,6 +141,10 @@ MODULE_CASES = {
                             "predictions: record 1: expected a string (write numbers and labels as text), got int"),
     "reference null": (dict(predictions=["3"], references=[None]), "references: record 0: expected a string"),
     "lengths differ": (dict(predictions=["3", "4"], references=["3"]), "2 predictions but 1 references"),
+    "lone surrogate": (dict(predictions=["3", "4 \ud800"], references=["3", "4"]),
+                       "predictions: record 1: not Unicode text: a lone surrogate \\ud800 at character 2"),
+    "seed negative": (dict(predictions=["3"], references=["3"], seed=-1), "field 'seed': must be a whole number"),
+    "seed not a number": (dict(predictions=["3"], references=["3"], seed="x"), "field 'seed': must be a whole"),
 }
 
 

@@ -141,6 +141,33 @@ def test_zip_round_trip_matches_per_task_scores(tmp_path):
     assert results["LaMP_1"]["accuracy"] == pytest.approx(2 / 3)
 
 
+def test_dot_components_are_read_and_golds_of_unknown_tasks_left_out_as_the_official_scorer_does(tmp_path):
+    """The official scorer extracts the zip (``extractall`` drops ``.`` components), globs ``**/*.json`` and keeps
+    golds by task: ``./LaMP_1.json`` is read, a gold file of a task no prediction names is never looked at."""
+    golds_zip, preds_zip, _ = leaderboard_zips(tmp_path)
+    dotted = {name: tmp_path / f"dotted_{name}.zip" for name in ("golds", "preds")}
+    for name, source in (("golds", golds_zip), ("preds", preds_zip)):
+        with zipfile.ZipFile(source) as src, zipfile.ZipFile(dotted[name], "w") as dst:
+            for info in src.infolist():
+                dst.writestr("./" + info.filename, src.read(info))
+    with zipfile.ZipFile(dotted["golds"], "a") as z:
+        z.writestr("extra/LaMP_8.json", json.dumps({"task": "LaMP_8", "golds": [{"id": "1", "output": "x"}]}))
+    plain, dot = tmp_path / "plain.json", tmp_path / "dot.json"
+    assert run("all", "--golds-zip", golds_zip, "--preds-zip", preds_zip, "--output-file", plain) == 0
+    assert run("all", "--golds-zip", dotted["golds"], "--preds-zip", dotted["preds"], "--output-file", dot) == 0
+    assert json.loads(dot.read_text()) == json.loads(plain.read_text())
+
+
+def test_an_integer_id_and_its_string_are_one_id(tmp_path):
+    golds, _ = pair(tmp_path, "LaMP_3")
+    ids = [int(i) for i in ids_for("LaMP_3")]
+    preds = task_json(tmp_path / "int_ids.json", "LaMP_3", ids, CASES["LaMP_3"][1])
+    out = tmp_path / "o.json"
+    assert run("task", "--golds-json", golds, "--preds-json", preds, "--task-name", "LaMP_3", "--output-file",
+               out) == 0
+    assert json.loads(out.read_text())["MAE"] == score("LaMP_3", CASES["LaMP_3"][1], CASES["LaMP_3"][0])["MAE"]
+
+
 def test_bootstrap_is_repeatable_across_processes(tmp_path):
     """The official aggregate follows Python's string hashing; lampkit's follows the gold file order and a seed."""
     golds, preds = pair(tmp_path, "LaMP_5")
@@ -179,6 +206,21 @@ def test_longlamp_drop_empty(tmp_path, monkeypatch):
 
 # --- bad input: one line, exit 2, no output file ------------------------------------------------------------------
 
+def _patched_zip(path: Path, member: Path, *, flags: int = 0, method: int | None = None) -> Path:
+    """A stored zip of ``member`` as ``LaMP_1.json`` whose headers claim extra ``flags`` bits (0x1: encrypted)
+    or another compression ``method`` (9: deflate64, which Python cannot read)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(member, "LaMP_1.json")
+    data = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local header, central directory
+        start = data.index(signature)
+        data[start + at] |= flags
+        if method is not None:
+            data[start + at + 2:start + at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def bad_cases(tmp: Path) -> dict[str, tuple[list, str]]:
     golds, preds = pair(tmp, "LaMP_1")
     ids = ids_for("LaMP_1")
@@ -213,6 +255,15 @@ def bad_cases(tmp: Path) -> dict[str, tuple[list, str]]:
     with zipfile.ZipFile(twice_zip, "w") as z:
         z.write(preds, "a/LaMP_1.json")
         z.write(preds, "b/LaMP_1.json")
+    f["deep"] = tmp / "deep.json"
+    f["deep"].write_text('{"task": "LaMP_1", "golds": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    f["huge_int"] = tmp / "huge_int.json"
+    f["huge_int"].write_text('{"task": "LaMP_1", "golds": [{"id": ' + "9" * 5000 + ', "output": "[1]"}]}')
+    f["surrogate"] = task_json(tmp / "surrogate.json", "LaMP_1", ids, ["[1]", "[2] \ud800", "[1]"])
+    f["users_twice"] = tmp / "users_twice.json"
+    f["users_twice"].write_text(f'{{"{ids[0]}": "u1", "{ids[1]}": "u2", "{ids[2]}": "u3", "{ids[0]}": "u4"}}')
+    encrypted_zip = _patched_zip(tmp / "encrypted.zip", preds, flags=0x1)
+    deflate64_zip = _patched_zip(tmp / "deflate64.zip", preds, method=9)
     f["latin1"] = tmp / "latin1.json"
     f["latin1"].write_bytes('{"task": "LaMP_1", "golds": [{"id": "1", "output": "café"}]}'.encode("latin-1"))
     task = ["task", "--golds-json", golds, "--task-name", "LaMP_1", "--preds-json"]
@@ -247,9 +298,24 @@ def bad_cases(tmp: Path) -> dict[str, tuple[list, str]]:
                       "not.zip: cannot read zip: File is not a zip file"),
         "not utf-8": (task + [f["latin1"]], "latin1.json: not UTF-8 text (invalid continuation byte at byte 55)"),
         "zip without json": (["all", "--golds-zip", no_json_zip, "--preds-zip", partial_zip],
-                             "nojson.zip: no *.json files inside"),
+                             "nojson.zip: no *.json files of a known task inside"),
         "zip with a task twice": (["all", "--golds-zip", twice_zip, "--preds-zip", partial_zip],
                                   "twice.zip:b/LaMP_1.json: field 'task': task LaMP_1 also in"),
+        "nested too deeply": (task + [f["deep"]], "deep.json: not readable JSON: nested too deeply"),
+        "integer too long": (task + [f["huge_int"]], "huge_int.json: not readable JSON: holds an integer of more "
+                                                     "than 4300 digits"),
+        "lone surrogate": (task + [f["surrogate"]], f"surrogate.json: record {ids[1]}: field 'output': not Unicode "
+                                                    "text: a lone surrogate \\ud800 at character 4"),
+        "lone surrogate in an option": (task + [preds, "--split", "user/\udcff"],
+                                        "field '--split': not Unicode text: a lone surrogate \\udcff at character 5"),
+        "user ids given twice": (task + [preds, "--user-ids", f["users_twice"]],
+                                 f"users_twice.json: record {ids[0]}: given twice in one JSON object"),
+        "bootstrap seed out of range": (task + [preds, "--aggregation", "bootstrap", "--seed", "-1"],
+                                        "field 'seed': must be a whole number from 0 to 2**32 - 1, got -1"),
+        "encrypted zip member": (["all", "--golds-zip", encrypted_zip, "--preds-zip", partial_zip],
+                                 "encrypted.zip:LaMP_1.json: encrypted: zip the files without a password"),
+        "zip member in deflate64": (["all", "--golds-zip", deflate64_zip, "--preds-zip", partial_zip],
+                                    "deflate64.zip:LaMP_1.json: compression method 9 is not supported"),
         "export missing tasks": (["export-zip", "--preds-json", preds], "the prediction files: field 'task': must "
                                  "cover exactly the tasks"),
         "export twice a task": (["export-zip", "--preds-json", preds, preds], "field 'task': task LaMP_1 also in"),

@@ -97,6 +97,20 @@ def test_lamp3_numeric_outputs_and_whitespace_golds():
     assert score("LaMP_3", [4, 2.5], [" 5\n", "2"]) == {"MAE": 0.75, "RMSE": pytest.approx(math.sqrt(0.625))}
 
 
+def test_lamp3_ratings_are_float32_as_the_official_scorers_evaluate_metrics_held_them():
+    """``evaluate``'s mae and mse metrics store ``Value("float")``: the official ratings reached scikit-learn as
+    float32 values, and a rating past float32's range was infinite."""
+    import datasets
+    from sklearn.metrics import mean_absolute_error
+
+    column = datasets.Dataset.from_dict({"r": [3.3, 1.1, 1e200]},
+                                        features=datasets.Features({"r": datasets.Value("float")}))["r"]
+    assert column[:2] == [3.299999952316284, 1.100000023841858] and column[2] == math.inf
+    result = score("LaMP_3", ["3.3", "1.1", "4", "1e200"], ["4", "2", "4", "1"])
+    assert result["MAE"] == mean_absolute_error([4, 2, 4, 1], [column[0], column[1], 4.0, 5.0])  # 1e200: unparsable
+    assert result["MAE"] != mean_absolute_error([4, 2, 4, 1], [3.3, 1.1, 4.0, 5.0])
+
+
 def test_lamp3_unparsable_gold_is_bad_input():
     with pytest.raises(LampkitError, match=r"golds\.json: record q2: field 'output': gold rating 'five'"):
         score("LaMP_3", ["1", "2"], ["1", "five"], ids=["q1", "q2"], sources=("preds.json", "golds.json"))
@@ -172,6 +186,8 @@ def _generated_pairs(n: int) -> tuple[list[str], list[str]]:
     (lambda: score("LaMP_4", ["a"], ["a", "b"]), "1 predictions but 2 references"),
     (lambda: score("LaMP_4", [], []), "nothing to score"),
     (lambda: score("LaMP_4", ["a"], ["a"], aggregation="median"), "aggregation must be one of mean, bootstrap"),
+    (lambda: score("LaMP_4", ["a"], ["a"], aggregation="bootstrap", seed=2**32), "field 'seed': must be a whole"),
+    (lambda: score("LaMP_4", ["a"], ["a"], seed="x"), "field 'seed': must be a whole number from 0 to 2**32 - 1"),
     (lambda: score("LaMP_4", [None], ["a"]),
      "predictions: record 0: field 'output': output must be a string, got null"),
     (lambda: score("LaMP_5", ["a", 3], ["a", "b"]), "record 1: field 'output': output must be a string, got int"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import LampkitError
+from .jsontext import check_unicode
 from .tasks import BENCHMARKS
 
 
@@ -116,6 +117,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        for name, value in vars(args).items():  # text that ends up in result files and cards
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    check_unicode(text, field=f"--{name.replace('_', '-')}")
         return args.func(args)
     except LampkitError as err:
         print(f"lampkit: error: {err}", file=sys.stderr)

@@ -9,13 +9,14 @@ kept as ``None`` (the scorer counts it as wrong for label and rating tasks and r
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from lampkit.errors import LampkitError
+from lampkit.jsontext import check_unicode
+from lampkit.jsontext import parse_json
 from lampkit.scoring.values import few
 
 EXPECTED = 'expected an object {"task": ..., "golds": [{"id": ..., "output": ...}, ...]}'
@@ -39,10 +40,7 @@ def parse_outputs(raw: bytes, source: str, *, golds: bool) -> OutputsFile:
         raise LampkitError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=source) from None
     if not text.strip():
         raise LampkitError("empty file", file=source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LampkitError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file=source) from None
+    data = parse_json(text, source)
     if not isinstance(data, dict) or "task" not in data or "golds" not in data:
         raise LampkitError(EXPECTED, file=source)
     if not isinstance(data["task"], str):
@@ -67,6 +65,9 @@ def parse_outputs(raw: bytes, source: str, *, golds: bool) -> OutputsFile:
         if isinstance(output, bool) or not isinstance(output, (str, int, float, type(None))):
             raise LampkitError(f"output must be a string (or a number), got {type(output).__name__}", file=source,
                                record=rid, field="output")
+        for key, value in (("id", rid), ("output", output)):
+            if isinstance(value, str):
+                check_unicode(value, file=source, record=f"#{i}" if key == "id" else rid, field=key)
         ids.append(rid)
         outputs.append(output)
     dups = [k for k, n in Counter(str(i) for i in ids).items() if n > 1]

@@ -12,6 +12,7 @@ import evaluate
 from lampkit import scoring
 from lampkit import tasks
 from lampkit.errors import LampkitError
+from lampkit.jsontext import check_unicode
 
 _CITATION = "\n".join(bench.citation for bench in tasks.BENCHMARKS.values())
 
@@ -53,6 +54,7 @@ def _check_inputs(predictions, references) -> None:
                 kind = "null" if value is None else type(value).__name__
                 raise LampkitError(f"expected a string (write numbers and labels as text), got {kind}", file=name,
                                    record=i)
+            check_unicode(value, file=name, record=i)
     if len(predictions) != len(references):
         raise LampkitError(f"{len(predictions)} predictions but {len(references)} references: they must align",
                            file="predictions")
@@ -83,8 +85,7 @@ class LampEval(evaluate.Metric):
         )
 
     def compute(self, *, predictions=None, references=None, **kwargs):
-        """The task's scores; bad inputs raise LampkitError naming the argument and the record.
-        """
+        """The task's scores; bad inputs raise LampkitError naming the argument and the record."""
         if predictions is not None or references is not None:  # both None: score what add_batch gathered
             _check_inputs(predictions, references)
         return super().compute(predictions=predictions, references=references, **kwargs)

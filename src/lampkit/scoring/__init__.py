@@ -12,6 +12,7 @@ docs/evaluation.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 from lampkit.errors import LampkitError
 from lampkit.scoring.labels import label_scores
@@ -43,6 +44,8 @@ def score(task_name: str, predictions: Sequence, references: Sequence, *, aggreg
     task = lookup_task(task_name)
     if aggregation not in AGGREGATIONS:
         raise LampkitError(f"aggregation must be one of {', '.join(AGGREGATIONS)}, got {aggregation!r}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
+        raise LampkitError(f"must be a whole number from 0 to 2**32 - 1, got {seed!r}", field="seed")
     if len(predictions) != len(references):
         raise LampkitError(f"{len(predictions)} predictions but {len(references)} references")
     if not references:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import replace
 
 from lampkit.atomic import write_file
@@ -25,11 +26,12 @@ from lampkit.tasks import LEADERBOARD_TASKS
 from lampkit.tasks import get_task
 
 
-def parse_task_json(raw: bytes, source: str, *, golds: bool) -> OutputsFile:
-    """Parse and check one file's bytes (:func:`lampkit.outputs.parse_outputs`), its task resolved to the
-    registry name (aliases such as ``LaMP_2M`` work)."""
-    parsed = parse_outputs(raw, source, golds=golds)
-    return replace(parsed, task=lookup_task(parsed.task, source=source).name)
+def _known(task: str) -> bool:
+    try:
+        get_task(task)
+    except KeyError:
+        return False
+    return True
 
 
 def read_task_file(path: str | os.PathLike, *, golds: bool) -> OutputsFile:
@@ -38,16 +40,35 @@ def read_task_file(path: str | os.PathLike, *, golds: bool) -> OutputsFile:
     return replace(parsed, task=lookup_task(parsed.task, source=parsed.source).name)
 
 
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
+    """The bytes of one member; LampkitError naming it where they cannot be read."""
+    if info.flag_bits & 0x1:
+        raise LampkitError("encrypted: zip the files without a password", file=source)
+    try:
+        return archive.read(info)
+    except NotImplementedError:
+        raise LampkitError(f"compression method {info.compress_type} is not supported: zip with deflate or store",
+                           file=source) from None
+    except (OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:
+        raise LampkitError(f"cannot read it from the zip: {e}", file=source) from None
+
+
 def read_task_zip(path: str | os.PathLike, *, golds: bool) -> dict[str, OutputsFile]:
-    """Every ``*.json`` in the zip, by task; two files for one task is an error."""
+    """Every ``*.json`` in the zip, by task; two files for one task is an error. As in the official scorer, a
+    gold file of a task it does not know is left out, and ``.`` or ``..`` in a name is dropped (as
+    ``extractall`` does) before the hidden-name rule."""
     found: dict[str, OutputsFile] = {}
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
-                parts = info.filename.split("/")
+                parts = [p for p in info.filename.split("/") if p not in ("", ".", "..")]
                 if info.is_dir() or not info.filename.endswith(".json") or any(p.startswith(".") for p in parts):
                     continue
-                parsed = parse_task_json(archive.read(info), f"{path}:{info.filename}", golds=golds)
+                source = f"{path}:{info.filename}"
+                parsed = parse_outputs(_member(archive, info, source), source, golds=golds)
+                if golds and not _known(parsed.task):
+                    continue
+                parsed = replace(parsed, task=lookup_task(parsed.task, source=source).name)
                 if parsed.task in found:
                     raise LampkitError(f"task {parsed.task} also in {found[parsed.task].source}",
                                        file=parsed.source, field="task")
@@ -55,16 +76,17 @@ def read_task_zip(path: str | os.PathLike, *, golds: bool) -> dict[str, OutputsF
     except (OSError, zipfile.BadZipFile) as e:
         raise LampkitError(f"cannot read zip: {e}", file=path) from None
     if not found:
-        raise LampkitError("no *.json files inside", file=path)
+        raise LampkitError(f"no *.json files{' of a known task' if golds else ''} inside", file=path)
     return found
 
 
 def align(golds: OutputsFile, preds: OutputsFile) -> list:
-    """The prediction outputs in gold order; the two id sets must be equal."""
-    wanted, given = set(golds.ids), set(preds.ids)
+    """The prediction outputs in gold order; the two id sets must be equal (``1`` and ``"1"`` are one id, as in
+    :mod:`lampkit.outputs`)."""
+    wanted, given = {str(i) for i in golds.ids}, {str(i) for i in preds.ids}
     if wanted != given:
-        missing = [i for i in golds.ids if i not in given]
-        extra = [i for i in preds.ids if i not in wanted]
+        missing = [i for i in golds.ids if str(i) not in given]
+        extra = [i for i in preds.ids if str(i) not in wanted]
         parts = []
         if missing:
             parts.append(f"{len(missing)} gold ids have no prediction ({few(missing)})")
@@ -72,8 +94,8 @@ def align(golds: OutputsFile, preds: OutputsFile) -> list:
             parts.append(f"{len(extra)} prediction ids are not in the golds ({few(extra)})")
         raise LampkitError(f"prediction ids differ from the gold ids of {golds.source}: {'; '.join(parts)}",
                            file=preds.source, field="id")
-    by_id = dict(zip(preds.ids, preds.outputs))
-    return [by_id[i] for i in golds.ids]
+    by_id = {str(i): o for i, o in zip(preds.ids, preds.outputs)}
+    return [by_id[str(i)] for i in golds.ids]
 
 
 def write_json(path: str | os.PathLike, obj) -> None:

@@ -7,11 +7,12 @@ searched recursively for ``*.parquet`` (such as ``OUT/data/LaMP_3_time``), read 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from lampkit.errors import LampkitError
+from lampkit.jsontext import check_unicode
+from lampkit.jsontext import parse_json
 from lampkit.scoring.values import few
 from lampkit.tasks import Task
 
@@ -51,16 +52,20 @@ def load_user_ids(path: str | os.PathLike, task: Task) -> dict[str, str]:
     if path.suffix == ".parquet":
         return _from_parquet([path], task, path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise LampkitError(f"cannot read: {e.strerror}", file=path) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LampkitError(f"not a JSON object of question id -> user id: {e}", file=path) from None
+    except UnicodeDecodeError as e:
+        raise LampkitError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=path) from None
+    data = parse_json(text, path, unique_keys=True)  # a question given twice would silently keep its last user
     if not isinstance(data, dict) or not data:
         raise LampkitError("expected a non-empty JSON object of question id -> user id", file=path)
     bad = next((k for k, v in data.items() if not isinstance(v, (str, int)) or isinstance(v, bool)), None)
     if bad is not None:
         raise LampkitError("user id must be a string or an integer", file=path, record=bad)
+    for key, value in data.items():
+        check_unicode(key, file=path, record=repr(key))
+        check_unicode(str(value), file=path, record=key)
     return {str(k): str(v) for k, v in data.items()}
 
 
