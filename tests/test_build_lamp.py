@@ -17,6 +17,7 @@ import yaml
 from lampkit.build import BuildOptions
 from lampkit.build import build
 from lampkit.build import config_names
+from lampkit.build import shard_paths
 from lampkit.builders import ROW_CODE_DIGEST
 from lampkit.builders import row_code_digest
 from lampkit.tasks import lamp_raw_path
@@ -266,6 +267,11 @@ BAD_INPUTS = {
     "profile field of the wrong type": ("LaMP_4/train/train_questions.json",
                                         _edit_json(lambda d: d[2]["profile"][3].__setitem__("title", {"a": 1})),
                                         ["train_questions.json", "'profile[3].title'", "expected a string"]),
+    "empty question list": ("LaMP_4/test/test_questions.json", lambda p: p.write_text("[]\n"),
+                            ["test_questions.json", "holds no questions (an empty list)"]),
+    "object without golds": ("LaMP_4/dev/dev_questions.json",
+                             lambda p: p.write_text(json.dumps({"questions": json.loads(p.read_text())})),
+                             ["dev_questions.json", 'holds no questions (an object needs a non-empty "golds"']),
     "output without question": ("LaMP_4/dev/dev_outputs.json",
                                 _edit_json(lambda d: d["golds"].append({"id": "nope", "output": "x"})),
                                 ["dev_outputs.json", "record nope", "no question"]),
@@ -284,6 +290,19 @@ def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path, case):
         assert part in line, line
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_a_byte_order_mark_before_the_json_is_read_past(tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SAMPLE / "LaMP_4", mirror / "LaMP_4")
+    for path in (mirror / "LaMP_4" / "dev").glob("*.json"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    plain = build("lamp", ["LaMP_4_user"], tmp_path / "plain", BuildOptions(data_dir=str(SAMPLE),
+                                                                          cache_dir=tmp_path / "cache"))
+    marked = build("lamp", ["LaMP_4_user"], tmp_path / "marked", BuildOptions(data_dir=str(mirror),
+                                                                            cache_dir=tmp_path / "cache"))
+    rows = [pq.read_table(shard_paths(out, "LaMP_4_user", "validation")[0]).to_pylist() for out in (plain, marked)]
+    assert rows[0] == rows[1] and rows[0]
 
 
 def test_a_failed_build_leaves_an_existing_folder_untouched(tmp_path):

@@ -197,10 +197,10 @@ def test_json_and_json_lines_copies_build_the_same_rows(local_build, tmp_path):
     mirror.mkdir(parents=True)
     for upstream, name in (("train", "train.jsonl"), ("val", "val-00000-of-00001.json"), ("test", "test")):
         rows = raw_rows(SAMPLE, config, upstream)
-        if name == "train.jsonl":
-            (mirror / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        if name == "train.jsonl":  # as some Windows tools write it: with a byte order mark
+            (mirror / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8-sig")
         elif name.endswith(".json"):
-            (mirror / name).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+            (mirror / name).write_text(json.dumps(rows, indent=2), encoding="utf-8-sig")
         else:  # the dataset viewer's layout: <config>/<split>/NNNN.parquet
             (mirror / name).mkdir()
             shutil.copy(SAMPLE / config / "test-00000-of-00001.parquet", mirror / name / "0000.parquet")
@@ -348,7 +348,7 @@ def test_missing_fields_name_file_record_and_field(tmp_path, config, split, edit
     assert_failed_cleanly(done, out, *needles)
 
 
-def test_a_missing_split_and_a_truncated_file_are_reported(tmp_path):
+def test_a_missing_split_and_a_truncated_or_empty_file_are_reported(tmp_path):
     mirror = tmp_path / "mirror"
     shutil.copytree(SAMPLE / "topic_writing_user", mirror / "topic_writing_user")
     (mirror / "topic_writing_user" / "val-00000-of-00001.parquet").unlink()
@@ -361,6 +361,12 @@ def test_a_missing_split_and_a_truncated_file_are_reported(tmp_path):
     done = lampkit("build", "longlamp", "--config", "topic_writing_user", "--data-dir", mirror, "--cache-dir",
                    tmp_path / "cache", "--out", out)
     assert_failed_cleanly(done, out, "val.json", "malformed or truncated JSON")
+
+    for text, says in (("[]\n", "holds no questions (an empty list)"), ("\n\n", "empty file")):
+        (mirror / "topic_writing_user" / "val.json").write_text(text, encoding="utf-8")
+        done = lampkit("build", "longlamp", "--config", "topic_writing_user", "--data-dir", mirror, "--cache-dir",
+                       tmp_path / "cache", "--out", out)
+        assert_failed_cleanly(done, out, "val.json", says)
 
 
 # -- retrieval columns: LongLaMP's queries and documents

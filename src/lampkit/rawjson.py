@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import ijson
 
 from .errors import LampkitError
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def open_json(path: str | Path) -> BinaryIO:
+    """``path`` opened for reading bytes, past a UTF-8 byte order mark if it starts with one."""
+    f = open(path, "rb")
+    if f.read(len(_BOM)) != _BOM:
+        f.seek(0)
+    return f
 
 
 def _first_byte(f) -> bytes:
@@ -28,11 +39,12 @@ def iter_json_records(path: str | Path) -> Iterator[dict]:
     path = Path(path)
     if not path.is_file():
         raise LampkitError("file not found", file=path)
-    with open(path, "rb") as f:
+    with open_json(path) as f:
+        start = f.tell()
         first = _first_byte(f)
         if first not in (b"[", b"{"):
             raise LampkitError("not a JSON list or object" if first else "empty file", file=path)
-        f.seek(0)
+        f.seek(start)
         prefix = "item" if first == b"[" else "golds.item"
         index = -1
         try:
@@ -44,3 +56,6 @@ def iter_json_records(path: str | Path) -> Iterator[dict]:
         except ijson.JSONError as err:
             at = f"after #{index}" if index >= 0 else "#0"
             raise LampkitError(f"malformed or truncated JSON ({err})", file=path, record=at) from None
+    if index < 0:
+        raise LampkitError("holds no questions (an empty list)" if first == b"[" else
+                           'holds no questions (an object needs a non-empty "golds" list of questions)', file=path)

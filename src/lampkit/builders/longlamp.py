@@ -26,6 +26,7 @@ from .. import avocado
 from .. import tasks
 from ..errors import LampkitError
 from ..rawjson import iter_json_records
+from ..rawjson import open_json
 from ..records import normalize_question
 from .base import TaskBuilder
 from .base import task_configs
@@ -217,13 +218,15 @@ def _parquet_rows(path: str, source: str) -> Iterator[dict]:
 
 
 def _json_rows(path: str, source: str) -> Iterator[dict]:
-    with open(path, "rb") as f:
+    with open_json(path) as f:
         head = f.read(4096).lstrip()
+    if not head:
+        raise LampkitError("empty file", file=source)
     if head.startswith(b"["):
         yield from iter_json_records(path)
         return
     index = -1
-    with open(path, "rb") as f:
+    with open_json(path) as f:
         try:
             for index, row in enumerate(ijson.items(f, "", multiple_values=True, use_float=True)):
                 if not isinstance(row, dict):
