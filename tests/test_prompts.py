@@ -311,3 +311,16 @@ def test_cli_prompts_preview_write_and_errors(tmp_path, capsys):
         assert says in capsys.readouterr().err
     assert main(["prompts", str(data), "--config", "LaMP_4_user", "--tokenizer", str(tmp_path / "none")]) == 2
     assert "field '--tokenizer'" in capsys.readouterr().err
+    # --out is replaced whole: an earlier run's folder is, a folder holding the data or other work is not
+    assert main(["prompts", str(data), "--config", "LaMP_4_user", "--tokenizer", str(tok), "--split", "train",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["train.jsonl"]
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "notes.txt").write_text("mine")
+    for out, says in ((tmp_path, "holds the input DATA"), (box, "holds notes.txt, which this command does not")):
+        before = sorted(p.name for p in out.iterdir())
+        assert main(["prompts", str(data), "--config", "LaMP_4_user", "--tokenizer", str(tok), "--out",
+                     str(out)]) == 2
+        assert says in capsys.readouterr().err
+        assert sorted(p.name for p in out.iterdir()) == before

@@ -158,7 +158,7 @@ def test_output_dir_that_would_damage_inputs_or_other_work_is_refused(data, tiny
             "--output_dir", str(out)]
     says = {"the dataset": "is the input dataset_name", "inside the dataset": "lies inside the input dataset_name",
             "around the dataset": "holds the input dataset_name" if name != "sft_oppu" else "not a folder of "
-            "per-user adapters", "other work": "which this recipe does not write" if name != "sft_oppu" else
+            "per-user adapters", "other work": "which this command does not write" if name != "sft_oppu" else
             "not a folder of per-user adapters"}[where]
     if name == "sft_oppu":
         assert recipe(name)(args) == 2
@@ -199,7 +199,7 @@ def test_ropg_recipes_refuse_an_output_dir_of_other_work(data, tmp_path, name, a
     (tmp_path / "scores").mkdir()
     around = data.parent if "--dataset_name" in args else tmp_path  # a folder that holds an input
     args = [a.format(data=data, tmp=tmp_path) for a in args]
-    for out, says in ((tmp_path / "work", "holds notes.txt, which this recipe does not write"),
+    for out, says in ((tmp_path / "work", "holds notes.txt, which this command does not write"),
                       (around, "holds the input")):
         with pytest.raises(LampkitError, match=f"field 'output_dir': {says}"):
             recipe(name)([*args, "--output_dir", str(out)])

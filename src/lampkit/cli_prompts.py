@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from .atomic import replace_dir
     from .paths import check_output_dir
+    from .paths import check_replaced_dir
     from .prompts import to_prompt_completion
     from .tasks import parse_config_name
 
@@ -41,7 +43,8 @@ def _run(args: argparse.Namespace) -> int:
             raise LampkitError(f"must be {least} or more, got {value}", field=option)
     if not Path(args.data).is_dir():
         raise LampkitError("no such folder (a folder written by `lampkit build`)", file=args.data)
-    out = check_output_dir(args.out, option="--out", inputs=[("DATA", args.data)]) if args.out else None
+    if args.out:
+        check_output_dir(args.out, option="--out", inputs=[("DATA", args.data)])
     ranking = None if args.ranking == "none" else args.ranking
     tokenizer = _load_tokenizer(args.tokenizer)
     try:
@@ -51,6 +54,9 @@ def _run(args: argparse.Namespace) -> int:
     names = [args.split] if args.split else list(splits)
     if args.split and args.split not in splits:
         raise LampkitError(f"no split {args.split!r}; it has {', '.join(splits)}", field="split")
+    # the folder is replaced whole: it may only hold an earlier run's files, never the data or other work
+    out = check_replaced_dir(args.out, writes=[f"{name}.jsonl" for name in splits], option="--out",
+                             inputs=[("DATA", args.data)]) if args.out else None
     options = {"profile_column": args.profile_column} if args.profile_column else {}
     built = {name: to_prompt_completion(splits[name], task, style=args.style, ranking=ranking, k=args.k,
                                         tokenizer=tokenizer, max_length=args.max_length, num_proc=args.num_proc,
@@ -62,11 +68,15 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    for name, ds in built.items():
-        with open(tmp / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for example in ds.select_columns(["id", "prompt", "completion"]):
-                f.write(json.dumps(example, ensure_ascii=False) + "\n")
-    replace_dir(tmp, out)
+    try:
+        for name, ds in built.items():
+            with open(tmp / f"{name}.jsonl", "w", encoding="utf-8") as f:
+                for example in ds.select_columns(["id", "prompt", "completion"]):
+                    f.write(json.dumps(example, ensure_ascii=False) + "\n")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     print(f"wrote {', '.join(f'{n}.jsonl' for n in built)} to {out}")
     return 0
 

@@ -94,6 +94,6 @@ def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str] = (), ma
     foreign = sorted(set(os.listdir(path)) - set(writes)) if path.is_dir() and not earlier else []
     foreign = [name for name in foreign if not name.startswith(".")]
     if foreign:
-        raise LampkitError(f"holds {first_few(foreign)}, which this recipe does not write; the folder would be "
+        raise LampkitError(f"holds {first_few(foreign)}, which this command does not write; the folder would be "
                            f"replaced whole, so choose a new or empty {option}", file=out, field=option)
     return path
