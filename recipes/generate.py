@@ -163,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
-        tmp.chmod(0o755)
         used_chat = bool(tokenizer.chat_template) if chat is None and not seq2seq else bool(chat)
         commit = adapter_commit(adapter) if adapter is not None else None  # the pulled adapter's Hub commit
         record_args = (model_args, data_args, decoding, gen_args, used_chat, commit)

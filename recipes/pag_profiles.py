@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if task.oppu is None:
         raise LampkitError(f"{task.name} has no PAG prompt", field="dataset_config")
     check_replaced_dir(args.output_dir, writes=("README.md", "data"), inputs=[
-        ("dataset_name", args.dataset_name), ("model_name_or_path", model_args.model_name_or_path)])
+        ("dataset_name", args.dataset_name), ("model_name_or_path", model_args.model_name_or_path)], dataset=True)
     rows = {split: load_split(data, split, args.max_questions) for split in args.splits}
 
     from lampkit.modeling import load_model

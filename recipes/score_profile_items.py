@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     check_decoding(decoding_args)
     check_count(args.max_questions, "max_questions")
     check_count(args.prompt_max_length, "prompt_max_length")
-    check_replaced_dir(args.output_dir, writes=SCORE_FOLDER, inputs=[("dataset_name", args.dataset_name)])
+    check_replaced_dir(args.output_dir, writes=SCORE_FOLDER, inputs=[("dataset_name", args.dataset_name)],
+                       dataset=True)
     from accelerate import PartialState
 
     PartialState(cpu=args.use_cpu)  # the process group the scoring is split over

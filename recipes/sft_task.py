@@ -270,7 +270,6 @@ def main(argv: list[str] | None = None) -> int:
     final = Path(training_args.output_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    tmp.chmod(0o755)
     training_args.output_dir = str(tmp / "trainer")
     try:
         model = load_model(model_args.model_name_or_path, model_args.model_revision, model_args.dtype)

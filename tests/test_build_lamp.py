@@ -143,6 +143,41 @@ def test_building_into_an_existing_folder_keeps_other_configs(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lamp")]
 
 
+def test_a_rebuild_keeps_a_users_files_deeper_down_and_builds_a_config_named_twice_once(tmp_path):
+    out = tmp_path / "lamp"
+    build("lamp", ["LaMP_3_user"], out, BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache"))
+    (out / "docs").mkdir()
+    (out / "docs" / "README.md").write_text("notes")
+    (out / "extra" / "LaMP_3_user").mkdir(parents=True)
+    (out / "extra" / "LaMP_3_user" / "x.txt").write_text("mine")
+    done = lampkit("build", "lamp", "--config", "LaMP_3_user", "--config", "LaMP_3_user", "--data-dir", SAMPLE,
+                   "--cache-dir", tmp_path / "cache", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 1 config(s)" in done.stdout
+    assert (out / "docs" / "README.md").read_text() == "notes"
+    assert (out / "extra" / "LaMP_3_user" / "x.txt").read_text() == "mine"
+    assert (out / "README.md").read_text().startswith("---") and oct(out.stat().st_mode & 0o777) == "0o755"
+
+
+def test_out_given_as_a_symlink_or_with_a_quoted_tilde(tmp_path):
+    """A link to a built folder is built through (not replaced by a folder); ``'~/lamp'`` means the home folder, for
+    every part of the build (``datasets`` expanded it, the rest of the code did not)."""
+    target = tmp_path / "disk" / "lamp"
+    build("lamp", ["LaMP_3_user"], target, BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache"))
+    (tmp_path / "lamp").symlink_to(target)
+    assert lampkit("build", "lamp", "--config", "LaMP_7_user", "--data-dir", SAMPLE, "--cache-dir",
+                   tmp_path / "cache", "--out", tmp_path / "lamp").returncode == 0
+    assert (tmp_path / "lamp").is_symlink() and sorted(os.listdir(target / "data")) == ["LaMP_3_user", "LaMP_7_user"]
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    done = subprocess.run([sys.executable, "-m", "lampkit.cli", "build", "lamp", "--config", "LaMP_7_user",
+                           "--data-dir", str(SAMPLE), "--cache-dir", "~/cache", "--out", "~/lamp"], cwd=work,
+                          env={**os.environ, "HOME": str(home)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(home)) == ["cache", "lamp"] and os.listdir(work) == []
+
+
 def test_out_may_be_inside_a_folder_that_does_not_exist_yet(tmp_path):
     out = tmp_path / "new" / "deeper" / "lamp"
     build("lamp", ["LaMP_7_user"], out, BuildOptions(data_dir=str(SAMPLE), cache_dir=tmp_path / "cache"))

@@ -43,6 +43,8 @@ def base(tmp_path_factory) -> Path:
     shutil.rmtree(root / "cache")
     shutil.copytree(root / "built", root / "no_shard")
     shard_paths(root / "no_shard", "LaMP_3_user", "test")[0].unlink()
+    shutil.copytree(root / "built", root / "odd_record")
+    (root / "odd_record" / "lampkit.json").write_text("[]\n")
     (root / "empty").mkdir()
     (root / "a_file").write_text("not a folder\n")
     (root / "golds.json").write_text(_outputs(["3", "4"]))
@@ -67,6 +69,9 @@ CLI_CASES = {
     "show raw mirror": (["show", "mirror"], "mirror: no README.md"),
     "show a file": (["show", "a_file"], "a_file: is a file"),
     "show deleted shard": (["show", "no_shard"], "matches no file"),
+    "show record of another shape": (["show", "odd_record"], "corrupt build record (not the shape lampkit writes)"),
+    "build over a record of another shape": (BUILD + ["--out", "odd_record"], "odd_record/lampkit.json: corrupt"),
+    "build out with a glob character": (BUILD + ["--out", "o[1]"], "holds '[', which load_dataset would take as a"),
     "show unknown config": (["show", "built", "--config", "LaMP_9_user"], "no config 'LaMP_9_user' here"),
     "build out is a file": (BUILD + ["--out", "a_file"], "a_file: field '--out': is a file"),
     "build out under a file": (BUILD + ["--out", "a_file/out"], "which is a file"),

@@ -10,8 +10,9 @@ from pathlib import Path
 
 
 def replace_dir(build: Path, final: Path) -> None:
-    """Put the finished folder ``build`` (a sibling of ``final``) at ``final``; an older ``final`` is moved
-    aside first and removed only once the new one is in place."""
+    """Put the finished folder ``build`` (a sibling of ``final``; mode 0755, not ``mkdtemp``'s 0700) at ``final``;
+    an older ``final`` is moved aside first and removed only once the new one is in place."""
+    build.chmod(0o755)
     if final.exists():
         old = final.with_name(f".{final.name}.old")
         shutil.rmtree(old, ignore_errors=True)

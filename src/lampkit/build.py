@@ -34,6 +34,8 @@ from .errors import LampkitError
 from .tasks import parse_config_name
 
 BUILD_RECORD = "lampkit.json"
+#: What each config's entry of the build record holds.
+_RECORD_KEYS = {"benchmark", "task", "split_kind", "splits", "sources", "rankings"}
 SHARD_BYTES = 500 * 2**20
 #: Hex digits of the content digest in shard names (as ``datasets`` 2.x ``push_to_hub`` named its shards).
 DIGEST_CHARS = 16
@@ -173,14 +175,33 @@ def read_record(out: Path) -> dict:
     if not path.is_file():
         return {"configs": {}}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # not UTF-8, not JSON
         raise LampkitError(f"corrupt build record ({err}); remove the folder to rebuild", file=path) from None
+    if not _record_shape(record):
+        raise LampkitError("corrupt build record (not the shape lampkit writes); remove the folder to rebuild",
+                           file=path)
+    return record
+
+
+def _record_shape(record: object) -> bool:
+    """Whether ``record`` is shaped as :func:`build` writes it, so the card and ``show`` can read it."""
+    if not isinstance(record, dict) or not isinstance(record.get("configs"), dict):
+        return False
+    for built in record["configs"].values():
+        if not isinstance(built, dict) or not _RECORD_KEYS <= set(built) or not isinstance(built["splits"], dict):
+            return False
+        if not all(isinstance(split, dict) and isinstance(split.get("files"), list)
+                   for split in built["splits"].values()):
+            return False
+    return True
 
 
 def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOptions) -> Path:
     """Build ``configs`` into the Hub-ready folder ``out``: configs already there and not rebuilt are kept."""
     out = Path(out)
+    if out.is_symlink():  # build the folder it points to (the rename would replace the link with a folder)
+        out = out.resolve()
     if out.exists() and not (out / BUILD_RECORD).is_file():
         if any(out.iterdir()):
             raise LampkitError("exists and is not a lampkit dataset folder; choose another --out", file=out)
@@ -190,7 +211,7 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
     try:
         if out.exists():  # keep the other configs: hard links, since built files are never changed in place
             shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=_link_or_copy,
-                            ignore=shutil.ignore_patterns(*configs, "README.md", BUILD_RECORD))
+                            ignore=_rebuilt(out, configs))
         for config in configs:
             splits, sources = prepare(benchmark, config, options)
             splits, rankings = add_rankings(splits, config, options)
@@ -211,6 +232,18 @@ def build(benchmark: str, configs: list[str], out: str | Path, options: BuildOpt
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _rebuilt(out: Path, configs: list[str]):
+    """The ``copytree`` filter that leaves out what a build of ``configs`` writes anew: the card and the record at
+    the top, ``data/<config>`` for each; a user's file of the same name deeper down is kept."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        if Path(folder) == out:
+            return {"README.md", BUILD_RECORD} & set(names)
+        if Path(folder) == out / "data":
+            return set(configs) & set(names)
+        return set()
+    return ignore
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import LampkitError
-from .jsontext import check_unicode
+from .paths import tidy_text_args
 from .tasks import BENCHMARKS
 
 
@@ -27,7 +27,7 @@ def check_build_args(args: argparse.Namespace) -> None:
         if folder is not None and not Path(folder).is_dir():
             raise LampkitError(f"no such folder (given as {option})", file=folder)
     inputs = [("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)]
-    check_output_dir(args.out, option="--out", inputs=inputs)
+    check_output_dir(args.out, option="--out", inputs=inputs, dataset=True)
     if args.cache_dir:
         check_output_dir(args.cache_dir, option="--cache-dir", inputs=inputs + [("--out", args.out)])
 
@@ -40,7 +40,7 @@ def _build(args: argparse.Namespace) -> int:
 
     check_build_args(args)
     known = config_names(args.benchmark)
-    configs = known if args.all else args.config
+    configs = known if args.all else list(dict.fromkeys(args.config or []))  # a config named twice is built once
     if args.all and not args.avocado_dir:
         skipped = [c for c in configs if parse_config_name(c)[0].needs_avocado]
         configs = [c for c in configs if c not in skipped]
@@ -117,10 +117,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        for name, value in vars(args).items():  # text that ends up in result files and cards
-            for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str):
-                    check_unicode(text, field=f"--{name.replace('_', '-')}")
+        tidy_text_args(vars(args), lambda name: f"--{name.replace('_', '-')}")
         return args.func(args)
     except LampkitError as err:
         print(f"lampkit: error: {err}", file=sys.stderr)

@@ -78,7 +78,6 @@ def write_punkt_tab(target: Path) -> Path:
     try:
         for name, rows in tables.items():
             (build / name).write_text("\n".join(rows), encoding="utf-8", newline="")
-        build.chmod(0o755)
         replace_dir(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)
@@ -151,7 +150,6 @@ def write_wordnet(target: Path, source: Path | None = None) -> Path:
                     shutil.copyfile(source / name, build / name)
         (build / "index.sense").touch()
         (build / "lexnames").write_text(lexnames_table(), encoding="ascii")
-        build.chmod(0o755)
         replace_dir(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)

@@ -5,11 +5,33 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from collections.abc import Iterable
 from pathlib import Path
 
 from lampkit.errors import LampkitError
 from lampkit.errors import first_few
+from lampkit.jsontext import check_unicode
+
+
+def tidy_text_args(values: dict, option: Callable[[str], str]) -> None:
+    """Check and tidy parsed command-line values in place: a leading ``~`` or ``~/`` is expanded as a shell would
+    have (quoted, it reached the command as is, and ``datasets`` expanded it where the rest of the code did not),
+    and text UTF-8 cannot encode is refused, naming ``option(name)`` (it would fail in a result file or card).
+
+    >>> values = {"out": "~/lamp", "split": "dev", "ids": ["~", "x"]}
+    >>> tidy_text_args(values, str)
+    >>> values["out"] == str(Path.home() / "lamp"), values["ids"][0] == str(Path.home())
+    (True, True)
+    """
+    def tidy(name: str, text: object) -> object:
+        if not isinstance(text, str):
+            return text
+        check_unicode(text, field=option(name))
+        return os.path.expanduser(text) if text == "~" or text.startswith("~/") else text
+
+    for name, value in values.items():
+        values[name] = [tidy(name, v) for v in value] if isinstance(value, list) else tidy(name, value)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -52,11 +74,17 @@ def _check_not_input(path: Path, inputs: Iterable[tuple[str, str | os.PathLike |
 
 
 def check_output_dir(out: str | os.PathLike, *, option: str = "--out",
-                     inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
+                     inputs: Iterable[tuple[str, str | os.PathLike | None]] = (), dataset: bool = False) -> Path:
     """The folder a command will create or update: not a file, not under a file, writable, and not inside
-    any of ``inputs`` (``(option name, path)`` pairs). Returns it resolved."""
+    any of ``inputs`` (``(option name, path)`` pairs). A ``dataset`` folder, read back by ``load_dataset``, may not
+    hold a glob character in its path (``datasets`` would expand it: ``o[1]`` loads nothing, ``o?1`` loads ``o11``
+    too). Returns it resolved."""
     _check_named(out, option)
     path = Path(out).resolve()
+    glob = next((c for c in "*?[]" if c in str(path)), None) if dataset else None
+    if glob:
+        raise LampkitError(f"holds {glob!r}, which load_dataset would take as a pattern; choose a name without "
+                           "* ? [ ]", file=out, field=option)
     if path.exists() and not path.is_dir():
         raise LampkitError(f"is a file, not a folder; choose another {option}", file=out, field=option)
     _check_not_input(path, inputs, option, out)
@@ -78,13 +106,13 @@ def check_output_file(output: str | os.PathLike, *, option: str = "--output-file
 
 
 def check_replaced_dir(out: str | os.PathLike, *, writes: Iterable[str] = (), marker: str | None = None,
-                       option: str = "output_dir",
-                       inputs: Iterable[tuple[str, str | os.PathLike | None]] = ()) -> Path:
+                       option: str = "output_dir", inputs: Iterable[tuple[str, str | os.PathLike | None]] = (),
+                       dataset: bool = False) -> Path:
     """The folder a recipe writes whole and then puts in place of any older one: as :func:`check_output_dir`, and
     it must hold none of ``inputs`` (the swap would delete them) and, where it exists, be an earlier output of the
     recipe, never other work: it holds nothing but names the recipe ``writes`` (hidden names aside), or it holds
     the recipe's ``marker`` file. Returns it resolved."""
-    path = check_output_dir(out, option=option, inputs=inputs)
+    path = check_output_dir(out, option=option, inputs=inputs, dataset=dataset)
     for name, given in inputs:
         if given is not None and Path(given).exists() and Path(given).resolve() != path and _inside(
                 Path(given).resolve(), path):

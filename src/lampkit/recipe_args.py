@@ -14,6 +14,7 @@ from dataclasses import fields
 from .errors import LampkitError
 from .modeling.embedded import EMBEDDED_MODEL
 from .modeling.generation import Decoding
+from .paths import tidy_text_args
 
 TRAIN_MODES = ("questions", "profile_items")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -142,7 +143,7 @@ def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
     args = list(sys.argv[1:] if argv is None else argv)
     path = args[args.index("--config") + 1] if "--config" in args[:-1] else None
     try:
-        return Parser(types).parse_args_and_config(args)
+        parsed = Parser(types).parse_args_and_config(args)
     except OSError as err:
         raise LampkitError(f"cannot read the config file: {err.strerror or err}", file=path, field="config") from None
     except yaml.YAMLError as err:
@@ -163,6 +164,13 @@ def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
         name = named[0][1] if named else None
         given_here = name is not None and any(a.split("=")[0].replace("-", "_") == f"__{name}" for a in args)
         raise LampkitError(message, file=None if given_here else path, field=name) from None
+    for obj in parsed:  # "~/..." expanded, non-Unicode text refused, as the lampkit command does
+        values = {f.name: getattr(obj, f.name) for f in fields(obj)}
+        tidy = dict(values)
+        tidy_text_args(tidy, str)
+        for name in (n for n in values if tidy[n] != values[n]):
+            setattr(obj, name, tidy[name])
+    return parsed
 
 
 def check_count(value, name: str, *, zero: bool = False) -> None:
