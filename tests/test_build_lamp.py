@@ -327,6 +327,16 @@ def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path, case):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+def test_a_ranking_error_names_the_config_and_split_of_the_question(tmp_path):
+    mirror = _broken_mirror(tmp_path, "LaMP_4/dev/dev_questions.json",
+                            _edit_json(lambda d: d[1].__setitem__("input", "no marker here")))
+    done = lampkit("build", "lamp", "--config", "LaMP_4_user", "--data-dir", mirror, "--cache-dir",
+                   tmp_path / "cache", "--out", tmp_path / "out", "--rankers", "bm25")
+    line = error_line(done)
+    assert "LaMP_4_user validation split: record " in line and "field 'input'" in line, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_byte_order_mark_before_the_json_is_read_past(tmp_path):
     mirror = tmp_path / "mirror"
     shutil.copytree(SAMPLE / "LaMP_4", mirror / "LaMP_4")

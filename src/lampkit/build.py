@@ -122,10 +122,17 @@ def add_rankings(splits: datasets.DatasetDict, config: str,
     from .retrieval import add_ranking_columns
 
     task, _ = parse_config_name(config)
-    return add_ranking_columns(splits, task, options.rankers, dense_model=options.dense_model,
-                               dense_pooling=options.dense_pooling, dense_similarity=options.dense_similarity,
-                               dense_max_length=options.dense_max_length, use_date=options.use_date,
-                               num_proc=options.num_proc)
+    try:
+        return add_ranking_columns(splits, task, options.rankers, dense_model=options.dense_model,
+                                   dense_pooling=options.dense_pooling, dense_similarity=options.dense_similarity,
+                                   dense_max_length=options.dense_max_length, use_date=options.use_date,
+                                   num_proc=options.num_proc)
+    except LampkitError as err:  # a question's error: say which config and split hold it
+        if err.file is not None or err.record is None:
+            raise
+        where = next((name for name, split in splits.items() if err.record in split["id"]), None)
+        raise LampkitError(err.message, file=f"{config} {where} split" if where else config, record=err.record,
+                           field=err.field) from None
 
 
 def empty_profile_fields(split: datasets.Dataset, task) -> dict[str, int]:

@@ -61,7 +61,8 @@ def document_texts(task: Task, profile: list[dict], use_date: bool = False, *, r
         values = [item.get(name) for name in fields]
         if None in values:
             name = fields[values.index(None)]
-            raise LampkitError("missing", record=record, field=f"profile[{i}].{name}")
+            why = "missing (use_date needs a date on every profile item)" if name == "date" else "missing"
+            raise LampkitError(why, record=record, field=f"profile[{i}].{name}")
         if use_date:
             docs.append(" ".join(f"{v}" for v in values[:-1]) + f" date: {values[-1]}")
         else:
