@@ -106,9 +106,13 @@ def _hub_file(name: str, filename: str) -> Path | None:
     """A file of Hub model ``name`` (downloaded or cached), or None if the repo has no such file."""
     import huggingface_hub
     from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
         return Path(huggingface_hub.hf_hub_download(name, filename))
+    except LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: the Hub is offline or out of reach
+        raise LampkitError(f"cannot load dense model {name!r}: not in the local cache, and the Hub is offline or "
+                           "cannot be reached (HF_HUB_OFFLINE, HF_ENDPOINT)", field="dense_model") from None
     except EntryNotFoundError:
         return None
     except Exception as err:  # offline, unknown repo, gated: one line
