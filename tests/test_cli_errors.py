@@ -105,9 +105,6 @@ CLI_CASES = {
                                         "preds.json/x.zip"], "lies inside the input --preds-json"),
     "export-zip output is a folder": (["eval", "export-zip", "--preds-json", "preds.json", "--output-file", "empty"],
                                       "is a folder"),
-    "build dense model unreachable": (BUILD + ["--out", "out", "--rankers", "dense", "--dense-model", "org/m"],
-                                      "cannot load dense model 'org/m': not in the local cache, and the Hub is "
-                                      "offline or cannot be reached"),
     "push unreachable endpoint": (["push", "built", "--repo-id", "org/lamp"],
                                   "cannot reach the Hub at http://127.0.0.1:{port} (HF_ENDPOINT)"),
 }
