@@ -348,6 +348,18 @@ def test_missing_fields_name_file_record_and_field(tmp_path, config, split, edit
     assert_failed_cleanly(done, out, *needles)
 
 
+def test_two_copies_of_a_config_in_the_data_dir_are_refused(tmp_path):
+    """Each copy's files would be read: every question twice (with fresh ids, so no duplicate-id check fires)."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SAMPLE / "topic_writing_user", mirror / "topic_writing_user")
+    shutil.copytree(SAMPLE / "topic_writing_user", mirror / "old" / "topic_writing_user")
+    out = tmp_path / "out"
+    done = lampkit("build", "longlamp", "--config", "topic_writing_user", "--data-dir", mirror, "--cache-dir",
+                   tmp_path / "cache", "--out", out)
+    assert_failed_cleanly(done, out, "field 'data_dir': holds 2 copies of topic_writing_user "
+                                     "(old/topic_writing_user, topic_writing_user)")
+
+
 def test_a_missing_split_and_a_truncated_or_empty_file_are_reported(tmp_path):
     mirror = tmp_path / "mirror"
     shutil.copytree(SAMPLE / "topic_writing_user", mirror / "topic_writing_user")

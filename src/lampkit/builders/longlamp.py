@@ -89,10 +89,16 @@ class LongLamp(TaskBuilder):
 
     def _by_split(self, files: list[str], locate, *, where) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {split: [] for split, _ in HUB_SPLITS}
+        copies = set()
         for rel in files:
             split = _split_of(rel, self.folder)
             if split in found:
                 found[split].append(rel)
+                parts = rel.split("/")
+                copies.add("/".join(parts[:parts.index(self.folder) + 1]))
+        if len(copies) > 1:  # each would add its rows: the splits would hold every question twice
+            raise LampkitError(f"holds {len(copies)} copies of {self.folder} ({', '.join(sorted(copies))}); keep "
+                               "one, or give the folder above one as --data-dir", file=where, field="data_dir")
         for split, rels in found.items():
             if not rels:
                 raise LampkitError(f"no {split} data for {self.folder} (expected {self.folder}/{split}-NNNNN-of-NNNNN"
