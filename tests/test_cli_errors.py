@@ -105,6 +105,11 @@ CLI_CASES = {
                                         "preds.json/x.zip"], "lies inside the input --preds-json"),
     "export-zip output is a folder": (["eval", "export-zip", "--preds-json", "preds.json", "--output-file", "empty"],
                                       "is a folder"),
+    "build dense option without the dense ranker": (BUILD + ["--out", "out", "--rankers", "bm25", "--dense-model",
+                                                             "facebook/contriever"],
+                                                    "field '--dense-model': applies to the dense ranker only"),
+    "build use-date without a text ranker": (BUILD + ["--out", "out", "--use-date"],
+                                             "field '--use-date': adds the date to the documents of the bm25 and"),
     "push unreachable endpoint": (["push", "built", "--repo-id", "org/lamp"],
                                   "cannot reach the Hub at http://127.0.0.1:{port} (HF_ENDPOINT)"),
 }

@@ -26,6 +26,15 @@ def check_build_args(args: argparse.Namespace) -> None:
     for option, folder in (("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)):
         if folder is not None and not Path(folder).is_dir():
             raise LampkitError(f"no such folder (given as {option})", file=folder)
+    rankers = (args.rankers or "").replace(" ", "").split(",")
+    dense = [option for option, value in (("--dense-model", args.dense_model), ("--dense-pooling", args.dense_pooling),
+                                          ("--dense-similarity", args.dense_similarity),
+                                          ("--dense-max-length", args.dense_max_length)) if value is not None]
+    if dense and "dense" not in rankers:  # given alone, it was ignored without a word
+        raise LampkitError("applies to the dense ranker only: add dense to --rankers", field=dense[0])
+    if args.use_date and not {"bm25", "dense"} & set(rankers):
+        raise LampkitError("adds the date to the documents of the bm25 and dense rankers: add one to --rankers",
+                           field="--use-date")
     inputs = [("--data-dir", args.data_dir), ("--avocado-dir", args.avocado_dir)]
     check_output_dir(args.out, option="--out", inputs=inputs, dataset=True)
     if args.cache_dir:
