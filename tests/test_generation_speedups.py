@@ -73,13 +73,13 @@ def test_growing_cache_gives_the_same_logits(tiny_llama):
     assert cache.get_seq_length() == 11
 
 
-def _adapters(folder, tokenizer, method: str, users: list[str], root):
+def _adapters(folder, tokenizer, method: str, users: list[str], root, **settings):
     import torch
 
     from lampkit.oppu.train import TrainSettings
     from lampkit.oppu.train import UserTrainer
 
-    trainer = UserTrainer(load_model(folder), tokenizer, TrainSettings(method=method))
+    trainer = UserTrainer(load_model(folder), tokenizer, TrainSettings(method=method, **settings))
     out = {}
     for i, user in enumerate(users):
         trainer._fresh_adapter(user, i + 1)
@@ -146,6 +146,23 @@ def test_stacked_pool_matches_each_user_alone(method, tiny_llama, tmp_path):
     assert isinstance(base.model.layers[0].mlp.down_proj, nn.Linear)
     assert generate(base, tokenizer, prompts[:3], DECODING, batch_size=4, chat=False, progress=False) == \
         _alone(tiny_llama, tokenizer, adapters, prompts[:3], ["__base__"] * 3)
+
+
+@pytest.mark.parametrize("method, targets", [("ia3", None), ("lora", ["q", "v", "wo"])])
+def test_t5_feed_forward_targets_are_served_per_row(method, targets, tiny_t5, tmp_path):
+    """T5's feed-forward reads ``wo.weight`` (its dtype) in its forward pass; IA3 targets ``wo`` by default."""
+    from lampkit.oppu.pool import AdapterPool
+
+    tokenizer = load_tokenizer(tiny_t5)
+    adapters = _adapters(tiny_t5, tokenizer, method, ["u1", "u2"], tmp_path,
+                         **({"target_modules": targets} if targets else {}))
+    names = ["u1", "__base__", "u2", "u1"]
+    prompts = PROMPTS[:len(names)]
+    pool = AdapterPool(load_model(tiny_t5))
+    pool.ensure(adapters)
+    assert pool.stacked is not None and pool.mixed
+    assert pool.generate(tokenizer, prompts, names, DECODING, batch_size=4, chat=False) == \
+        _alone(tiny_t5, tokenizer, adapters, prompts, names)
 
 
 @pytest.mark.parametrize("method", ["ia3", "vera", "prompt_tuning"])

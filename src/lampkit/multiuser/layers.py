@@ -31,7 +31,16 @@ class SlotState:
                 getattr(self, name)[slot] = state[f"{prefix}.{key}"]
 
 
-class MultiLoRALinear(SlotState, nn.Module):
+class WrapsLinear:
+    """A layer standing in for its base ``nn.Linear``, whose ``weight`` model code may still read (T5's feed-forward
+    casts its input to ``wo.weight.dtype``)."""
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return self.base.weight
+
+
+class MultiLoRALinear(SlotState, WrapsLinear, nn.Module):
     """``base(x) + scaling * B[u] @ A[u] @ x`` for the row's slot ``u``: A is (slots × r × in), B (slots × out × r),
     as PEFT's ``lora_A.weight`` (r × in) and ``lora_B.weight`` (out × r) of each user. Over a float16 or bfloat16
     base the factors are float32 and the low-rank branch runs in float32, the sum cast back, as PEFT does (its
@@ -66,8 +75,7 @@ class MultiLoRALinear(SlotState, nn.Module):
             self.lora_B[slot] = 0
 
 
-
-class MultiIA3Linear(nn.Module):
+class MultiIA3Linear(WrapsLinear, nn.Module):
     """PEFT's IA3 per user: the output scaled by the slot's vector, or, for a feed-forward module, the input."""
 
     def __init__(self, base: nn.Linear, slots: int, feedforward: bool, index: SlotIndex):
@@ -110,7 +118,7 @@ class VeraProjections:
         self.A, self.B = drawn
 
 
-class MultiVeraLinear(SlotState, nn.Module):
+class MultiVeraLinear(SlotState, WrapsLinear, nn.Module):
     """``base(x) + λ_b[u] ⊙ (B (λ_d[u] ⊙ (A x)))`` for the row's slot ``u`` with the shared projections; λ_d is
     (slots × r), λ_b (slots × out), as PEFT's ``vera_lambda_d`` and ``vera_lambda_b`` of each user."""
 
@@ -138,7 +146,6 @@ class MultiVeraLinear(SlotState, nn.Module):
         with torch.no_grad():
             self.vera_lambda_d[slot] = self.d_initial
             self.vera_lambda_b[slot] = 0
-
 
 
 class MultiPrompt(nn.Module):
