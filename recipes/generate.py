@@ -72,6 +72,9 @@ def load_inputs(model_args, data_args, decoding_args, gen_args):
         if revision is not None and not getattr(gen_args, name):
             raise LampkitError(f"{name}_revision {revision!r} is given without {name}; nothing would load it",
                                field=f"{name}_revision")
+    if gen_args.user_adapters_revision is not None and not gen_args.user_adapters.startswith("hub:"):
+        raise LampkitError(f"a revision ({gen_args.user_adapters_revision!r}) applies to hub:<org>/<prefix> user "
+                           "adapters, not to a local folder", field="user_adapters_revision")
     others = {}
     for path in gen_args.compare or []:
         other = read_record(path, task.name)

@@ -116,6 +116,7 @@ def run(args: OppuArguments) -> list[dict]:
     from lampkit.oppu import select_users
     from lampkit.oppu import user_rows
     from lampkit.oppu.card import render_user_card
+    from lampkit.oppu.store import check_same_training
     from lampkit.oppu.store import check_store_folder
     from lampkit.oppu.train import METHODS
     from lampkit.oppu.train import UserTrainer
@@ -161,16 +162,17 @@ def run(args: OppuArguments) -> list[dict]:
     rows = load_built_split(args.dataset_name, args.dataset_config, args.split)
     users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
                          source=f"{args.dataset_name} {args.dataset_config}/{args.split}")
+    settings = settings_of(args)
+    record = dict(task=task.name, base_model=args.model_name_or_path,
+                  start=f"task adapter {args.task_adapter} merged into the base" if args.task_adapter else "the base",
+                  method=args.peft_method, pair_style=args.pair_style, k=args.k, settings=settings.as_dict())
+    check_same_training(args.output_dir, record)  # complete users are skipped: only a like run may resume
     state = process_state()
     store = AdapterStore(args.output_dir, args.user_salt)
-    settings = settings_of(args)
     tokenizer = load_tokenizer(args.model_name_or_path)
     model = load_start_model(args.model_name_or_path, args.task_adapter,
                              dtype="bfloat16" if args.bf16 else "float32").to(state.device)
     trainer = UserTrainer(model, tokenizer, settings, gradient_checkpointing=args.gradient_checkpointing)
-    record = dict(task=task.name, base_model=args.model_name_or_path,
-                  start=f"task adapter {args.task_adapter} merged into the base" if args.task_adapter else "the base",
-                  method=args.peft_method, pair_style=args.pair_style, k=args.k, settings=settings.as_dict())
 
     def pairs_of(user):
         return user_training_pairs(user.profile, task, style=args.pair_style, user_id=user.user_id,

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +149,18 @@ def test_bad_input_one_line_each(planted, tmp_path, tiny_llama, capsys):
     with pytest.raises(LampkitError, match="trained for LaMP_3, not LaMP_2"):
         resolve_local(users, store, salt=SALT, task="LaMP_2")
     assert json.loads((folder / RECORD_NAME).read_text()) == record
+    # a re-run skips complete users: one with other settings would mix two trainings in the store
+    capsys.readouterr()
+    listing = sorted(p.name for p in store.iterdir())
+    for extra, says in ((["--lora_r", "4"], "field 'settings.r': holds adapters trained with settings.r 8, this run "
+                                            "has 4"),
+                        (["--num_train_epochs", "3"], "field 'settings.num_train_epochs': holds adapters trained "
+                                                      "with settings.num_train_epochs 10, this run has 3")):
+        assert recipe(planted, store, "--users", *list(dict.fromkeys(users))[:4], *extra) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and says in err, err
+    assert json.loads((folder / RECORD_NAME).read_text()) == record
+    assert sorted(p.name for p in store.iterdir()) == listing
 
 
 def test_half_written_adapter_is_never_served_and_lru_pool_gives_the_same_rows(planted, caplog):
@@ -184,7 +201,7 @@ def test_user_selection(planted):
         select_users(users, names=[f"u{i}" for i in range(5)])
 
 
-def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp_path):
+def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp_path, tiny_llama):
     gen = load_recipe("generate")
     two = list(dict.fromkeys(questions(planted)[1]))[:2]
     assert recipe(planted, tmp_path / "users", "--users", *two) == 0
@@ -199,6 +216,25 @@ def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp
     alone = json.loads((tmp_path / "gen" / "task_model_alone" / "results.json").read_text())
     assert record["MAE"] < alone["MAE"]  # two users personalised, the rest as the task model
     assert all(u not in json.dumps(record["user_adapters"]) for u in two)
+    # adapters this run cannot serve as trained are refused before any model loads
+    base_args = ["--dataset_name", planted["data"], "--dataset_config", CONFIG, "--style", "oppu", "--k", "0",
+                 "--output_dir", str(tmp_path / "wrong"), "--user_salt", SALT, "--progress", "false"]
+    mixed = tmp_path / "mixed"
+    shutil.copytree(tmp_path / "users", mixed)
+    config = next(mixed.iterdir()) / "adapter_config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "r": 4}))
+    for args, says in (
+            (["--model_name_or_path", planted["model"], "--user_adapters", str(tmp_path / "users")],
+             "field 'adapter': the users' adapters start from task adapter"),
+            (["--model_name_or_path", tiny_llama, "--adapter", planted["task_adapter"], "--user_adapters",
+              str(tmp_path / "users")], "field 'model_name_or_path': adapter was trained on"),
+            (["--model_name_or_path", planted["model"], "--adapter", planted["task_adapter"], "--user_adapters",
+              str(mixed)], "field 'user_adapters': holds adapters one pool cannot serve together: ('LORA', 4"),
+            (["--model_name_or_path", planted["model"], "--user_adapters", str(tmp_path / "users"),
+              "--user_adapters_revision", "v1"], "field 'user_adapters_revision': a revision ('v1') applies to")):
+        with pytest.raises(LampkitError, match=re.escape(says)):
+            gen.main(base_args + args)
+        assert not (tmp_path / "wrong").exists()
     # a folder where no user matches (another salt; one adapter) is refused before any model loads
     for folder, salt, says in ((tmp_path / "users", "another salt", "with the same user_salt"),
                                (Path(planted["task_adapter"]), SALT, "it is one adapter")):
@@ -208,3 +244,13 @@ def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp
                       str(tmp_path / "wrong"), "--user_adapters",
                       str(folder), "--user_salt", salt, "--progress", "false"])
         assert not (tmp_path / "wrong").exists()
+
+
+def test_user_adapters_on_a_hub_that_is_offline_are_one_line(tmp_path):
+    code = "from lampkit.oppu.hub import pull_user_adapter; pull_user_adapter('0' * 16, org='me', prefix='oppu')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_")},
+                               "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("lampkit.errors.LampkitError: field 'user_adapters': cannot reach "
+                                                   "the Hub at ")

@@ -57,8 +57,10 @@ def first_line(err: BaseException) -> str:
     return f"{line} {said}" if said and said not in line else line
 
 
-def _unreachable(err: BaseException) -> LampkitError:
-    return LampkitError(f"cannot reach the Hub at {constants.ENDPOINT} (HF_ENDPOINT): {first_line(err)}")
+def unreachable(err: BaseException, field: str | None = None) -> LampkitError:
+    """The one-line error for a Hub that is offline (``HF_HUB_OFFLINE``) or out of reach."""
+    return LampkitError(f"cannot reach the Hub at {constants.ENDPOINT} (HF_ENDPOINT): {first_line(err)}",
+                        field=field)
 
 
 def check_hub_ready(folder: str | Path, repo_type: str = "dataset", *, whole: bool = False) -> list[str]:
@@ -223,7 +225,7 @@ def push_folder(
     except HfHubHTTPError as err:
         raise LampkitError(f"push to {repo_type} repo {repo_id} failed: {first_line(err)}", file=folder) from None
     except (httpx.TransportError, OSError) as err:
-        raise _unreachable(err) from None
+        raise unreachable(err) from None
     return str(url)
 
 
@@ -257,4 +259,4 @@ def download_repo(
             field="repo_id",
         ) from None
     except (httpx.TransportError, OSError) as err:
-        raise _unreachable(err) from None
+        raise unreachable(err) from None

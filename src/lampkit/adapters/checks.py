@@ -25,7 +25,8 @@ def adapter_base(folder: str | Path, field: str = "adapter") -> str:
     return json.loads(config.read_text()).get("base_model_name_or_path") or ""
 
 
-def _same(a: str, b: str) -> bool:
+def same_model(a: str, b: str) -> bool:
+    """Whether two names of a base model (the embedded name, a repo id, a folder) are one model."""
     from ..modeling import resolve_model
 
     if a == b:
@@ -40,7 +41,7 @@ def check_adapter_base(folder: str | Path, model_name_or_path: str, field: str =
     """Refuse an adapter trained on another base model than ``model_name_or_path`` (``field``: the option that
     names the adapter)."""
     base = adapter_base(folder, field)
-    if base and not _same(base, model_name_or_path):
+    if base and not same_model(base, model_name_or_path):
         raise LampkitError(f"adapter was trained on {base!r}, not on model_name_or_path {model_name_or_path!r}",
                            file=folder, field="model_name_or_path")
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from ..errors import LampkitError
 from ..hub import check_repo_id
 from ..hub import download_repo
+from ..hub import first_line
 from ..hub import push_folder
+from ..hub import unreachable
 from .store import CONFIG_NAME
 from .store import RECORD_NAME
 
@@ -48,15 +50,21 @@ def pull_user_adapter(name: str, *, org: str, prefix: str, layout: str = "repo",
     ``main``), downloaded into the Hub cache; None when the Hub has none there (no repo, no such revision, or no
     complete adapter in it)."""
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.errors import RepositoryNotFoundError
     from huggingface_hub.errors import RevisionNotFoundError
+    from huggingface_hub.utils import httpx
 
     repo_id = repo_id_for(name, org=org, prefix=prefix, layout=layout)
     api = HfApi(token=token)
     try:
         files = api.list_repo_files(repo_id, repo_type="model", revision=revision)
-    except (RepositoryNotFoundError, RevisionNotFoundError):
+    except (RepositoryNotFoundError, RevisionNotFoundError):  # also a private repo without a token (401)
         return None
+    except HfHubHTTPError as err:
+        raise LampkitError(f"cannot list model repo {repo_id}: {first_line(err)}", field="user_adapters") from None
+    except (httpx.TransportError, OSError) as err:  # OSError: offline mode (OfflineModeIsEnabled) too
+        raise unreachable(err, field="user_adapters") from None
     inside = "" if layout == "repo" else f"{name}/"
     if f"{inside}{RECORD_NAME}" not in files or f"{inside}{CONFIG_NAME}" not in files:
         return None

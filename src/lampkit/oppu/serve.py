@@ -80,12 +80,43 @@ def check_some_matched(resolved: Resolved, source: str) -> None:
     reported as personalised. Usually the wrong folder (one adapter, a dataset) or another ``user_salt``."""
     if resolved.folders:
         return
-    hint = ("it is one adapter (--adapter takes one; --user_adapters a folder of <user hash>/ adapters as sft_oppu "
-            "writes)" if (Path(source) / "adapter_config.json").is_file() else
-            "sft_oppu writes one <user hash>/ folder per user: is it that folder, trained on these users, with the "
-            "same user_salt?")
+    if source.startswith("hub:"):
+        from huggingface_hub.utils import get_token
+
+        hint = ("sft_oppu pushes them as <org>/<prefix>-<user hash> (layout repo) or <org>/<prefix>/<user hash>/ "
+                "(layout folder): are the org, prefix, user_hub_layout and user_salt those of the push?")
+        if get_token() is None:
+            hint += " The repos are private by default: reading them needs HF_TOKEN, and none is set."
+    elif (Path(source) / "adapter_config.json").is_file():
+        hint = ("it is one adapter (--adapter takes one; --user_adapters a folder of <user hash>/ adapters as "
+                "sft_oppu writes)")
+    else:
+        hint = ("sft_oppu writes one <user hash>/ folder per user: is it that folder, trained on these users, with "
+                "the same user_salt?")
     raise LampkitError(f"no user of these questions ({len(resolved.missing)}) has an adapter here; {hint}",
                        file=source, field="user_adapters")
+
+
+def check_servable(resolved: Resolved, task_adapter: str | None, source: str) -> None:
+    """Refuse, before any model loads, users' adapters that this run cannot serve as trained: made on a task model
+    (a task adapter merged into the base) while none is given, or the other way round, or of kinds and shapes that
+    one pool cannot hold together (a store mixing, say, LoRA r 8 and r 4)."""
+    from .pool import stacked_shape
+
+    shapes: dict[tuple | None, Path] = {}
+    for folder in resolved.folders.values():
+        start = str(read_record(folder).get("start", "the base"))
+        if start.startswith("task adapter") != (task_adapter is not None):
+            need = ("give that task adapter as --adapter" if task_adapter is None else
+                    "they were trained on the base alone: drop --adapter")
+            raise LampkitError(f"the users' adapters start from {start}; {need}", file=folder / "oppu.json",
+                               field="adapter")
+        shapes.setdefault(stacked_shape(folder), folder)
+    if len(shapes) > 1 and any(shape is not None for shape in shapes):
+        (a, first), (b, second) = list(shapes.items())[:2]
+        raise LampkitError(f"holds adapters one pool cannot serve together: {a} ({first.name}) and {b} "
+                           f"({second.name}); keep one kind and shape per folder", file=source,
+                           field="user_adapters")
 
 
 def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Sequence[str], resolved: Resolved,
@@ -145,10 +176,12 @@ def serve_users(model_name_or_path: str, task_adapter: str | None, tokenizer, pr
 
     if source.startswith("hub:"):
         org, _, prefix = source[4:].partition("/")
-        resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout, revision=revision)
+        resolved = resolve_hub(users, org=org, prefix=prefix, salt=salt, task=task, layout=layout, revision=revision,
+                               base_model=model_name_or_path)
     else:
-        resolved = resolve_local(users, source, salt=salt, task=task)
+        resolved = resolve_local(users, source, salt=salt, task=task, base_model=model_name_or_path)
     check_some_matched(resolved, source)
+    check_servable(resolved, task_adapter, source)
     model = load_start_model(model_name_or_path, task_adapter, dtype=dtype)
     alone = generate(model, tokenizer, prompts, decoding, batch_size=batch_size, chat=chat, progress=progress,
                      desc="generating (task model alone)")

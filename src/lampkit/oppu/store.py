@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..adapters.checks import same_model
 from ..errors import LampkitError
 from ..errors import first_few
 from ..users import USER_HASH
@@ -55,10 +56,32 @@ def check_adapter(folder: str | os.PathLike, *, task: str, base_model: str | Non
     if record["task"] != task:
         raise LampkitError(f"adapter was trained for {record['task']}, not {task}", file=Path(folder) / RECORD_NAME,
                            field="task")
-    if base_model is not None and record["base_model"] != base_model:
-        raise LampkitError(f"adapter was trained on {record['base_model']}, not {base_model}",
-                           file=Path(folder) / RECORD_NAME, field="base_model")
+    if base_model is not None and not same_model(record["base_model"], base_model):
+        raise LampkitError(f"adapter was trained on {record['base_model']!r}, not on model_name_or_path "
+                           f"{base_model!r}", file=Path(folder) / RECORD_NAME, field="model_name_or_path")
     return record
+
+
+def check_same_training(root: str | os.PathLike, wanted: dict) -> None:
+    """Refuse to add to a store whose complete adapters were made otherwise than ``wanted`` (a record's task,
+    base model, start, method, pairs and settings): a re-run skips complete users, so the store would mix
+    adapters of two trainings, served together as one. The LampkitError names the first field that differs."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        record = read_record(entry.path) if entry.is_dir() and USER_HASH.fullmatch(entry.name) else None
+        if record is None:
+            continue
+        for key, value in wanted.items():
+            pairs = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, new in pairs:
+                old = record.get(key, {}).get(sub, new) if sub else record.get(key, new)
+                if old != new and not (key == "base_model" and same_model(old, new)):
+                    name = f"{key}.{sub}" if sub else key
+                    raise LampkitError(f"holds adapters trained with {name} {old!r}, this run has {new!r}; a re-run "
+                                       "resumes only with the same settings: choose another output_dir",
+                                       file=Path(entry.path) / RECORD_NAME, field=name)
 
 
 def check_store_folder(root: str | os.PathLike, inputs=()) -> None:
