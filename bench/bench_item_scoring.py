@@ -65,7 +65,7 @@ def main() -> None:
 
         start = time.perf_counter()
         records, _ = score_items(split, task, reader, ranking="ranking_bm25", num_items=args.items,
-                                 work_dir=work / "scores")
+                                 work_dir=work / "scores", settings=vars(args))
         batched = time.perf_counter() - start
     finally:
         shutil.rmtree(work, ignore_errors=True)

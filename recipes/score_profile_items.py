@@ -1,7 +1,8 @@
 """Score the utility of each of the first ``num_items`` profile items of every question for the reader: the prompt
 holds only that item, the output is scored with the official metrics (ROPG feedback; the originals'
 ``LaMP-Benchmark/LaMP:LaMP/profile_item_utilization_scorer.py``, batched). Resumable: a rerun with the same
-``work_dir`` scores only what is missing; ``accelerate launch`` splits the prompts across processes.
+``work_dir`` and settings scores only what is missing (other settings start it over); ``accelerate launch`` splits
+the prompts across processes.
 
     accelerate launch recipes/score_profile_items.py --config recipes/score_profile_items.yaml
     python recipes/score_profile_items.py --config recipes/score_profile_items_tiny.yaml --output_dir out/x
@@ -12,6 +13,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
@@ -65,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     check_items(split, args.ranking, args.num_items, args.dataset_name)
     metric = utility_metric(task.name, args.utility_metric)
     reader = load_reader(model_args, decoding_args, max_length=args.prompt_max_length)
-    records, _ = score_items(split, task, reader, ranking=args.ranking, num_items=args.num_items,
-                             work_dir=args.work_dir or f"{args.output_dir}.work", metric=metric)
-    if records is None:  # not the main process
-        return 0
     meta = {"kind": "item_scores", "task": task.name, "config": args.dataset_config, "dataset": args.dataset_name,
             "ranking": args.ranking, "num_items": args.num_items, "utility_metric": metric,
             "num_questions": len(split), **reader.metadata()}
+    work = Path(args.work_dir or f"{args.output_dir}.work")
+    records, _ = score_items(split, task, reader, ranking=args.ranking, num_items=args.num_items, work_dir=work,
+                             settings={**meta, "split": args.split}, metric=metric)
+    if records is None:  # not the main process
+        return 0
     rows = [{k: v for k, v in r.items() if k != "key"} for r in records]
     out = write_scores(rows, args.output_dir, meta, args.split)
     print(f"wrote {len(rows)} item scores of {len(split)} questions to {out}")

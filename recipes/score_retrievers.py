@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 
 from lampkit.errors import LampkitError
 from lampkit.recipe_args import DecodingArguments
@@ -69,13 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     split, pool = resolve_pool(split, task, args.pool, use_date=args.use_date, data_source=args.dataset_name)
     metric = utility_metric(task.name, args.utility_metric)
     reader = load_reader(model_args, decoding_args, max_length=args.prompt_max_length)
-    records, _ = score_pool(split, task, reader, pool, k=args.k, work_dir=args.work_dir or f"{args.output_dir}.work",
-                            metric=metric)
-    if records is None:
-        return 0
     meta = {"kind": "retriever_scores", "task": task.name, "config": args.dataset_config,
             "dataset": args.dataset_name, "pool": [r.metadata() for r in pool], "k": args.k,
             "utility_metric": metric, "num_questions": len(split), **reader.metadata()}
+    work = Path(args.work_dir or f"{args.output_dir}.work")
+    records, _ = score_pool(split, task, reader, pool, k=args.k, work_dir=work, settings={**meta, "split": args.split},
+                            metric=metric)
+    if records is None:
+        return 0
     rows = [{k: v for k, v in r.items() if k != "key"} for r in records]
     out = write_scores(rows, args.output_dir, meta, args.split)
     print(f"wrote {len(rows)} outputs of {len(pool)} retrievers ({', '.join(r.name for r in pool)}) to {out}")

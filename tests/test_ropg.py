@@ -5,6 +5,7 @@ bad input refused before any training."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -156,7 +157,7 @@ def test_full_loop_to_rspg_predictions_scored_by_lamp_eval(work, data, items, re
     assert (work / "rspg" / "selector" / "selector.json").is_file()
 
 
-def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama):
+def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama, caplog):
     from lampkit.recipe_args import DecodingArguments
     from lampkit.recipe_args import ModelArguments
     from lampkit.ropg.feedback import load_questions
@@ -170,19 +171,30 @@ def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama):
     def stop(count):
         raise KeyboardInterrupt
 
+    settings = {"reader": tiny_llama, "ranking": "ranking_bm25"}
     with pytest.raises(KeyboardInterrupt):
         score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "killed",
-                    on_batch=stop)
+                    settings=settings, on_batch=stop)
     part = work / "killed" / "part-00000.jsonl"
     assert len(part.read_text().splitlines()) == 3
     with open(part, "a") as f:  # a line torn by the kill
         f.write('{"key": "3000/')
-    records, fresh = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "killed")
+    records, fresh = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "killed",
+                                 settings=settings)
     assert fresh == 4 * len(split) - 3
-    again, none = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "killed")
+    again, none = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "killed",
+                              settings=settings)
     assert none == 0 and again == records
-    whole, _ = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "whole")
+    whole, _ = score_items(split, task, reader, ranking="ranking_bm25", num_items=4, work_dir=work / "whole",
+                           settings=settings)
     assert [r["output"] for r in whole] == [r["output"] for r in records]
+    # other settings: the records keyed (question, position) would pass as done; they are dropped instead
+    with caplog.at_level(logging.WARNING, logger="lampkit.ropg"):
+        other, redone = score_items(split, task, reader, ranking="ranking_recency", num_items=4,
+                                    work_dir=work / "killed", settings={**settings, "ranking": "ranking_recency"})
+    assert redone == 4 * len(split) and any("made with other settings (ranking)" in r.getMessage()
+                                            for r in caplog.records)
+    assert [r["profile_index"] for r in other] == [i for order in split["ranking_recency"] for i in order[:4]]
 
 
 def test_scoring_is_split_across_accelerate_processes(work, data, items, tiny_llama):

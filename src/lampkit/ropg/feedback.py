@@ -76,10 +76,11 @@ def check_items(split: datasets.Dataset, ranking: str, num_items: int, source: s
 
 
 def score_items(split: datasets.Dataset, task: Task, reader: Reader, *, ranking: str, num_items: int,
-                work_dir: str | Path, metric: str | None = None,
+                work_dir: str | Path, settings: dict, metric: str | None = None,
                 on_batch: Callable[[int], None] | None = None) -> tuple[list[dict] | None, int]:
     """Score the first ``num_items`` profile items (in ``ranking`` order) of every question, each alone in the
-    prompt. Returns (main process) one record per (question, item) and the number scored by this call."""
+    prompt. Returns (main process) one record per (question, item) and the number scored by this call. ``work_dir``
+    resumes only work done with the same ``settings`` (:func:`lampkit.ropg.shards.run_resumable`)."""
     jobs = []
     for row_index, (qid, order) in enumerate(zip(split["id"], split[ranking])):
         for position, profile_index in enumerate(order[:num_items]):
@@ -94,14 +95,16 @@ def score_items(split: datasets.Dataset, task: Task, reader: Reader, *, ranking:
                  "profile_index": job["profile_index"], "item_id": str(row["profile"][job["profile_index"]]["id"]),
                  **record} for job, row, record in zip(batch, rows, scored)]
 
-    return run_resumable(jobs, "key", work_dir, process, batch_size=reader.batch_size, on_batch=on_batch)
+    return run_resumable(jobs, "key", work_dir, process, batch_size=reader.batch_size, settings=settings,
+                         on_batch=on_batch)
 
 
 def score_pool(split: datasets.Dataset, task: Task, reader: Reader, pool: list[Retriever], *, k: int,
-               work_dir: str | Path, metric: str | None = None,
+               work_dir: str | Path, settings: dict, metric: str | None = None,
                on_batch: Callable[[int], None] | None = None) -> tuple[list[dict] | None, int]:
     """For each retriever of ``pool`` and each question, the reader's output on that retriever's top-``k`` prompt
-    (the raw input for ``none``) and its metrics. Returns (main process) one record per (retriever, question)."""
+    (the raw input for ``none``) and its metrics. Returns (main process) one record per (retriever, question);
+    ``work_dir`` and ``settings`` as in :func:`score_items`."""
     from ..prompts import rag_prompt
 
     jobs = [{"key": f"{r.name}/{qid}", "retriever": r.name, "column": r.column, "row": i, "id": qid}
@@ -116,7 +119,8 @@ def score_pool(split: datasets.Dataset, task: Task, reader: Reader, pool: list[R
         return [{"key": job["key"], "id": job["id"], "retriever": job["retriever"], **record}
                 for job, record in zip(batch, scored)]
 
-    return run_resumable(jobs, "key", work_dir, process, batch_size=reader.batch_size, on_batch=on_batch)
+    return run_resumable(jobs, "key", work_dir, process, batch_size=reader.batch_size, settings=settings,
+                         on_batch=on_batch)
 
 
 def load_questions(dataset_name: str, config: str, split: str, max_questions: int | None = None):

@@ -6,11 +6,16 @@ done. Work is divided with accelerate's ``PartialState().split_between_processes
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..atomic import write_file
 from ..errors import LampkitError
+
+SETTINGS = "settings.json"
+log = logging.getLogger("lampkit.ropg")
 
 
 def _repair(path: Path) -> None:
@@ -39,17 +44,41 @@ def read_done(work_dir: str | Path, key: str) -> dict[str, dict]:
     return done
 
 
+def _start(work_dir: Path, settings: dict) -> None:
+    """Make ``work_dir`` hold work done with ``settings`` (``settings.json``): records of a run with other settings
+    (another model, ranking, k, decoding...) are dropped, with a warning, since their keys would pass them as done."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / SETTINGS
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = None
+    parts = sorted(work_dir.glob("part-*.jsonl"))
+    if before != settings and parts:
+        changed = sorted(k for k in {**(before or {}), **settings} if (before or {}).get(k) != settings.get(k))
+        log.warning("%s: made with other settings (%s); its records are dropped and the work starts over", work_dir,
+                    ", ".join(changed) if before is not None else "unrecorded")
+        for part in parts:
+            part.unlink()
+    if before != settings:
+        write_file(path, lambda tmp: Path(tmp).write_text(json.dumps(settings, sort_keys=True), encoding="utf-8"))
+
+
 def run_resumable(jobs: list[dict], key: str, work_dir: str | Path, process: Callable[[list[dict]], list[dict]], *,
-                  batch_size: int, on_batch: Callable[[int], None] | None = None) -> tuple[list[dict] | None, int]:
-    """Run ``process`` on batches of the ``jobs`` not yet done in ``work_dir`` (records keyed by ``key``), this
-    process's share only. Returns, on the main process, every job's record in job order (else None), and the number
-    of jobs this process ran now. ``on_batch(n)`` is called after each written batch with this process's count."""
+                  batch_size: int, settings: dict, on_batch: Callable[[int], None] | None = None,
+                  ) -> tuple[list[dict] | None, int]:
+    """Run ``process`` on batches of the ``jobs`` not yet done in ``work_dir`` with the same ``settings`` (records
+    keyed by ``key``), this process's share only. Returns, on the main process, every job's record in job order
+    (else None), and the number of jobs this process ran now. ``on_batch(n)`` is called after each written batch
+    with this process's count."""
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
     state = PartialState()
     work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    if state.is_main_process:
+        _start(work_dir, json.loads(json.dumps(settings)))  # as read back: tuples become lists
+    state.wait_for_everyone()
     done = read_done(work_dir, key)
     todo = [job for job in jobs if job[key] not in done]
     state.wait_for_everyone()  # everyone has read before anyone appends
