@@ -1,5 +1,7 @@
 """Checks on the paths a command will write, made before any work starts, so a careless path fails at once and
-never damages an input (``lampkit build --out``, ``--cache-dir``, ``lampkit eval --output-file``)."""
+never damages an input (``lampkit build --out``, ``--cache-dir``, ``lampkit eval --output-file``), and the tidying
+of every command-line value (``~`` expanded, non-Unicode text refused) that the ``lampkit`` command and the recipes
+share."""
 
 from __future__ import annotations
 
