@@ -140,3 +140,19 @@ def test_top_k_follows_the_ranking():
     assert top_k(row, "ranking_bm25", 0) == []
     with pytest.raises(LampkitError, match=rf"record {row['id']}: field 'ranking_recency': no such ranking"):
         top_k(row, "ranking_recency", 3)
+
+
+def test_library_calls_with_odd_arguments_get_a_clear_answer():
+    """A task name works where a Task does; a string where a list belongs and a fractional k are refused."""
+    from lampkit.retrieval import parse_rankers
+
+    item = {"id": "1", "text": "a review", "score": "4"}
+    assert query_text("LaMP_3", "for this review: great") == query_text(get_task("LaMP_3"), "for this review: great")
+    assert document_texts("LaMP_3", [item]) == document_texts(get_task("LaMP_3"), [item])
+    with pytest.raises(TypeError, match="profile 1 is a string"):
+        bm25_rank(["a", "b"], [["abc"], "abc"])
+    with pytest.raises(TypeError, match="not a string"):
+        bm25_rank("a", [["abc"]])
+    with pytest.raises(ValueError, match="k must be a whole number >= 0"):
+        top_k({"id": "1", "profile": [item], "ranking_bm25": [0]}, "ranking_bm25", 1.5)
+    assert parse_rankers(None) == []

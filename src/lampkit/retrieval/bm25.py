@@ -266,8 +266,13 @@ def _chunks(profiles: list[list[str]]):
 
 
 def _check(queries: list[str], profiles: list[list[str]]) -> None:
+    if isinstance(queries, str) or isinstance(profiles, str):
+        raise TypeError("queries and profiles are lists (one query, one profile per question), not a string")
     if len(queries) != len(profiles):
         raise ValueError(f"{len(queries)} queries but {len(profiles)} profiles")
+    bad = next((i for i, profile in enumerate(profiles) if isinstance(profile, str)), None)
+    if bad is not None:  # it would be ranked as a list of one-character documents
+        raise TypeError(f"profile {bad} is a string; each profile is a list of document strings")
 
 
 def iter_bm25(queries: list[str], profiles: list[list[str]], *, k1: float = K1, b: float = B,

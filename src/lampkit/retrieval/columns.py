@@ -49,8 +49,8 @@ def ranking_column(ranker: str, dense_model: str | None = None) -> str:
 
 
 def parse_rankers(rankers) -> list[str]:
-    """``"bm25,dense"`` or ``["bm25", "dense"]`` → checked, de-duplicated list in the given order."""
-    names = rankers.split(",") if isinstance(rankers, str) else list(rankers)
+    """``"bm25,dense"`` or ``["bm25", "dense"]`` → checked, de-duplicated list in the given order (None: none)."""
+    names = rankers.split(",") if isinstance(rankers, str) else list(rankers or [])
     out = []
     for name in filter(None, (n.strip() for n in names)):
         if name not in RANKERS:
@@ -207,8 +207,8 @@ def top_k(row: dict, ranking_column: str, k: int | None) -> list[dict]:
     if order is None:
         raise LampkitError("no such ranking in this row; add it with add_ranking_columns", record=row.get("id"),
                            field=ranking_column)
-    if k is not None and k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+        raise ValueError(f"k must be a whole number >= 0 (or None), got {k!r}")
     profile = row["profile"]
     chosen = order[:k]
     if any(not 0 <= i < len(profile) for i in chosen):

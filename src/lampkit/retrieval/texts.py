@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from ..errors import LampkitError
 from ..tasks import Task
+from ..tasks import resolve_task
 
 
 def _quoted(text: str) -> list[str]:
@@ -31,8 +32,9 @@ def _quoted(text: str) -> list[str]:
     return parts[1:len(parts) - 1:2]
 
 
-def query_text(task: Task, text: str, *, record: object = None) -> str:
-    """The retrieval query cut out of a question's ``input`` by the task's recipe."""
+def query_text(task: Task | str, text: str, *, record: object = None) -> str:
+    """The retrieval query cut out of a question's ``input`` by the task's recipe (``task``: a Task or its name)."""
+    task = resolve_task(task)
     kind, marker = task.query.kind, task.query.marker
     if kind == "whole":
         return text
@@ -50,8 +52,10 @@ def query_text(task: Task, text: str, *, record: object = None) -> str:
     raise ValueError(f"unknown query kind {kind!r}")
 
 
-def document_texts(task: Task, profile: list[dict], use_date: bool = False, *, record: object = None) -> list[str]:
+def document_texts(task: Task | str, profile: list[dict], use_date: bool = False, *,
+                   record: object = None) -> list[str]:
     """The retrieval documents of a profile: the task's document fields joined by spaces (+ `` date: …``)."""
+    task = resolve_task(task)
     fields = task.document_fields + (("date",) if use_date else ())
     if use_date and not task.has_date:
         raise LampkitError(f"{task.name} profile items have no date; use_date does not apply", record=record,
