@@ -48,6 +48,16 @@ def test_a_good_config_file_and_override_still_parse(tmp_path):
     assert (data.dataset_config, data.k, model.dtype) == ("LaMP_4_user", 5, "float32")
 
 
+def test_a_leading_tilde_is_the_home_folder_and_text_must_be_unicode(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("dataset_name: ~/lamp\n")  # a quoted ~ on the command line, or one in a config file
+    model, data = parse_recipe_args(TYPES, ["--config", str(path), "--model_name_or_path", "~/models/tiny"])
+    assert (data.dataset_name, model.model_name_or_path) == (str(Path.home() / "lamp"),
+                                                              str(Path.home() / "models" / "tiny"))
+    with pytest.raises(LampkitError, match="field 'dataset_config': not Unicode text"):
+        parse_recipe_args(TYPES, ["--dataset_config", "LaMP_4_\udcff"])
+
+
 def test_a_dataclass_check_or_an_unknown_option_names_its_field():
     from trl import SFTConfig
 

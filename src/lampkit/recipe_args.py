@@ -165,7 +165,7 @@ def parse_recipe_args(types, argv: list[str] | None = None) -> tuple:
         given_here = name is not None and any(a.split("=")[0].replace("-", "_") == f"__{name}" for a in args)
         raise LampkitError(message, file=None if given_here else path, field=name) from None
     for obj in parsed:  # "~/..." expanded, non-Unicode text refused, as the lampkit command does
-        values = {f.name: getattr(obj, f.name) for f in fields(obj)}
+        values = {f.name: vars(obj)[f.name] for f in fields(obj) if f.name in vars(obj)}  # no deprecated getters
         tidy = dict(values)
         tidy_text_args(tidy, str)
         for name in (n for n in values if tidy[n] != values[n]):
