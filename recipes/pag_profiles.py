@@ -2,8 +2,9 @@
 their profile items (sampled with a per-user seed), and the summary becomes a ``profile_summary`` column of a copy of
 the built config, which the ``oppu`` prompt style reads (``profile_column: profile_summary``).
 
-Summaries are cached one JSON line per user in ``output_dir/.summaries/<split>.jsonl`` as they are made, so a
-killed run resumes where it stopped; the dataset folder (Parquet + a README with ``configs:``) is written at the end.
+Summaries are cached one JSON line per user in ``output_dir/.summaries/<split>.jsonl`` as they are made, beside the
+settings they were made with, so a killed run resumes where it stopped and a run with another model, seed or
+decoding starts over; the dataset folder (Parquet + a README with ``configs:``, one config) is written at the end.
 
     python recipes/pag_profiles.py --config recipes/pag_profiles.yaml
     python recipes/pag_profiles.py --config recipes/pag_profiles.yaml --model_name_or_path my/summariser
@@ -25,6 +26,9 @@ from lampkit.recipe_args import DecodingArguments
 from lampkit.recipe_args import ModelArguments
 from lampkit.recipe_args import check_one_process
 from lampkit.recipe_args import parse_recipe_args
+from lampkit.resume import read_records
+from lampkit.resume import repair
+from lampkit.resume import start_work
 
 
 @dataclass
@@ -46,10 +50,8 @@ def summaries(split_rows, task, kind, model, tokenizer, decoding, cache: Path, s
 
     done = {}
     if cache.is_file():
-        for line in cache.read_text().splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                done[entry["user"]] = entry["summary"]
+        repair(cache)  # a line torn by a kill is made again
+        done = {entry["user"]: entry["summary"] for entry in read_records(cache)}
     user_col = task.user_column(kind)
     todo = {}
     for row in split_rows:
@@ -84,14 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         raise LampkitError(f"{task.name} has no PAG prompt", field="dataset_config")
     check_replaced_dir(args.output_dir, writes=("README.md", "data"), inputs=[
         ("dataset_name", args.dataset_name), ("model_name_or_path", model_args.model_name_or_path)], dataset=True)
+    out = Path(args.output_dir)
+    others = sorted(p.name for p in (out / "data").glob("*") if not p.name.startswith("."))  # none if no folder
+    if set(others) - {args.dataset_config}:  # the card lists one config: the other's data would be left unlisted
+        raise LampkitError(f"holds the summaries of {', '.join(others)}; one output_dir holds one config: choose "
+                           "another output_dir", file=out, field="output_dir")
     rows = {split: load_split(data, split, args.max_questions) for split in args.splits}
+    record = {"model": model_args.model_name_or_path, "seed": args.seed,
+              "decoding": decoding_args.decoding().as_dict(), "source": args.dataset_name}
+    cache = out / ".summaries"
+    start_work(cache, {**record, "config": args.dataset_config, "revision": model_args.model_revision,
+                       "dtype": model_args.dtype})  # summaries of other settings are not reused
 
     from lampkit.modeling import load_model
     from lampkit.modeling import load_tokenizer
 
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.model_revision)
     model = load_model(model_args.model_name_or_path, model_args.model_revision, model_args.dtype)
-    out = Path(args.output_dir)
     user_col = task.user_column(kind)
     yaml = ["---", "configs:", f"- config_name: {args.dataset_config}", "  data_files:"]
     final = out / "data" / args.dataset_config
@@ -99,13 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     build = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     for split, dataset in rows.items():
         found = summaries(dataset, task, kind, model, tokenizer, decoding_args.decoding(),
-                          out / ".summaries" / f"{split}.jsonl", args.seed, decoding_args.generation_batch_size)
+                          cache / f"{split}.jsonl", args.seed, decoding_args.generation_batch_size)
         keys = dataset[user_col] if user_col else dataset["id"]
         _, digest = write_split(dataset.add_column("profile_summary", [found[str(k)] for k in keys]), build, split)
         yaml += [f"  - split: {split}", f"    path: data/{args.dataset_config}/{split}-*-{digest}.parquet"]
     replace_dir(build, final)
-    record = {"model": model_args.model_name_or_path, "seed": args.seed,
-              "decoding": decoding_args.decoding().as_dict(), "source": args.dataset_name}
     (out / "README.md").write_text("\n".join(yaml + ["---", "", f"# {args.dataset_config} with PAG profile summaries",
                                                      "", "```json", json.dumps(record, indent=2), "```", ""]))
     print(f"pag_profiles: {args.dataset_config} with a profile_summary column in {out} "

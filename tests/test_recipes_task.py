@@ -205,6 +205,16 @@ def test_pag_profiles_add_a_cached_resumable_summary_column(data, tiny_llama, tm
     assert pag(argv) == 0 and cache.read_text().splitlines() == lines  # resumed: nothing regenerated
     shards = list((out / "data" / CONFIG).iterdir())  # the rewrite replaced the shard, named by its digest
     assert len(shards) == 1 and shards[0].name.startswith("validation-00000-of-00001-")
+    with cache.open("a") as f:  # a line torn by a kill: made again, not a crash
+        f.write('{"user": "x", "summ')
+    assert pag(argv) == 0 and cache.read_text().splitlines() == lines
+    # other settings: the cached summaries are not theirs, so they are made again (the card names what made them)
+    assert pag(argv[:-1] + ["2", "--seed", "7"]) == 0
+    assert json.loads((out / ".summaries" / "settings.json").read_text())["seed"] == 7
+    assert len(cache.read_text().splitlines()) == len(lines) and '"seed": 7' in (out / "README.md").read_text()
+    # one config per folder: the card would not list another's data
+    with pytest.raises(LampkitError, match=f"field 'output_dir': holds the summaries of {CONFIG}; one output_dir"):
+        pag([a if a != CONFIG else "LaMP_4_user" for a in argv])
 
 
 @pytest.mark.parametrize("name", ["sft_task", "sft_task_flant5", "sft_task_llama"])

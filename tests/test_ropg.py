@@ -189,7 +189,7 @@ def test_a_killed_scoring_run_resumes_without_rescoring(work, data, tiny_llama, 
                            settings=settings)
     assert [r["output"] for r in whole] == [r["output"] for r in records]
     # other settings: the records keyed (question, position) would pass as done; they are dropped instead
-    with caplog.at_level(logging.WARNING, logger="lampkit.ropg"):
+    with caplog.at_level(logging.WARNING, logger="lampkit"):
         other, redone = score_items(split, task, reader, ranking="ranking_recency", num_items=4,
                                     work_dir=work / "killed", settings={**settings, "ranking": "ranking_recency"})
     assert redone == 4 * len(split) and any("made with other settings (ranking)" in r.getMessage()

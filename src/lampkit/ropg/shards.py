@@ -6,62 +6,20 @@ done. Work is divided with accelerate's ``PartialState().split_between_processes
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..atomic import write_file
 from ..errors import LampkitError
-
-SETTINGS = "settings.json"
-log = logging.getLogger("lampkit.ropg")
-
-
-def _repair(path: Path) -> None:
-    """Drop a last line cut short by a kill (everything after the last newline)."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        path.write_bytes(data[:data.rfind(b"\n") + 1])
+from ..resume import read_records
+from ..resume import repair
+from ..resume import start_work
 
 
 def read_done(work_dir: str | Path, key: str) -> dict[str, dict]:
     """Every finished record in ``work_dir``, by ``record[key]``; a torn last line is ignored."""
-    done = {}
-    for path in sorted(Path(work_dir).glob("part-*.jsonl")):
-        lines = path.read_text(encoding="utf-8").split("\n")
-        for number, line in enumerate(lines, 1):
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                if number == len(lines):  # torn by a kill, redone
-                    continue
-                raise LampkitError("unreadable line; remove the work folder to start over", file=path,
-                                   record=number) from None
-            done[record[key]] = record
-    return done
-
-
-def _start(work_dir: Path, settings: dict) -> None:
-    """Make ``work_dir`` hold work done with ``settings`` (``settings.json``): records of a run with other settings
-    (another model, ranking, k, decoding...) are dropped, with a warning, since their keys would pass them as done."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    path = work_dir / SETTINGS
-    try:
-        before = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        before = None
-    parts = sorted(work_dir.glob("part-*.jsonl"))
-    if before != settings and parts:
-        changed = sorted(k for k in {**(before or {}), **settings} if (before or {}).get(k) != settings.get(k))
-        log.warning("%s: made with other settings (%s); its records are dropped and the work starts over", work_dir,
-                    ", ".join(changed) if before is not None else "unrecorded")
-        for part in parts:
-            part.unlink()
-    if before != settings:
-        write_file(path, lambda tmp: Path(tmp).write_text(json.dumps(settings, sort_keys=True), encoding="utf-8"))
+    return {record[key]: record for path in sorted(Path(work_dir).glob("part-*.jsonl"))
+            for record in read_records(path)}
 
 
 def run_resumable(jobs: list[dict], key: str, work_dir: str | Path, process: Callable[[list[dict]], list[dict]], *,
@@ -77,14 +35,14 @@ def run_resumable(jobs: list[dict], key: str, work_dir: str | Path, process: Cal
     state = PartialState()
     work_dir = Path(work_dir)
     if state.is_main_process:
-        _start(work_dir, json.loads(json.dumps(settings)))  # as read back: tuples become lists
+        start_work(work_dir, settings, parts="part-*.jsonl")
     state.wait_for_everyone()
     done = read_done(work_dir, key)
     todo = [job for job in jobs if job[key] not in done]
     state.wait_for_everyone()  # everyone has read before anyone appends
     path = work_dir / f"part-{state.process_index:05d}.jsonl"
     if path.exists():
-        _repair(path)
+        repair(path)
     count = 0
     with state.split_between_processes(todo) as mine, open(path, "a", encoding="utf-8") as out:
         bar = tqdm(total=len(mine), desc=f"scoring (process {state.process_index})", unit="prompt",
