@@ -150,11 +150,13 @@ def run(args: OppuArguments) -> list[dict]:
                                                 ("model_name_or_path", args.model_name_or_path),
                                                 ("task_adapter", args.task_adapter)])
     if args.push_to_hub:
+        from lampkit.hub import check_token
         from lampkit.oppu.hub import repo_id_for
 
         if not args.hub_org:
             raise LampkitError("push_to_hub needs hub_org", field="hub_org")
         repo_id_for("0" * 16, org=args.hub_org, prefix=args.hub_prefix, layout=args.hub_layout)
+        check_token("push_to_hub")
     try:
         task, _ = parse_config_name(args.dataset_config)
     except KeyError as err:

@@ -70,10 +70,20 @@ def check(model_args, data_args, peft_args, decoding_args, hub_args, task_args, 
         raise LampkitError(f"{task.name} has no per-item training pairs", field="train_mode")
     if hub_args.push_adapter and not hub_args.adapter_repo_id:
         raise LampkitError("push_adapter needs adapter_repo_id", field="adapter_repo_id")
+    if hub_args.adapter_repo_id and not hub_args.push_adapter:  # it would be recorded as where the adapter is
+        raise LampkitError("adapter_repo_id names where push_adapter pushes: add push_adapter true, or drop it",
+                           field="adapter_repo_id")
+    trainer_push = next((name for name in ("push_to_hub", "hub_model_id", "hub_token")
+                         if getattr(training_args, name, None)), None)
+    if trainer_push:  # the Trainer would push its checkpoint folder, or the value would go unused
+        raise LampkitError("sft_task pushes the adapter with push_adapter and adapter_repo_id (token: HF_TOKEN or "
+                           "`hf auth login`), not with the Trainer's push options", field=trainer_push)
     if hub_args.push_adapter:
         from lampkit.hub import check_repo_id
+        from lampkit.hub import check_token
 
         check_repo_id(hub_args.adapter_repo_id, field="adapter_repo_id")
+        check_token("push_adapter")
     if hub_args.adapter_revision is not None:
         from lampkit.hub import COMMIT_SHA
 

@@ -159,6 +159,9 @@ def test_config_file_plus_override_parses_as_trl(tmp_path):
     (["--peft_method", "prompt_tuning", "--prompt_tuning_init", "text"], "prompt_tuning_init"),
     (["--train_mode", "users"], "train_mode"),
     (["--push_adapter", "true"], "adapter_repo_id"),
+    (["--adapter_repo_id", "org/never"], "adapter_repo_id"),  # recorded as the adapter's place, never pushed
+    (["--push_to_hub", "true"], "push_to_hub"),  # the Trainer's own push of its checkpoint folder
+    (["--hub_token", "hf_unused"], "hub_token"),
     (["--lora_r", "0"], "lora_r"),
     (["--lora_dropout", "1"], "lora_dropout"),
     (["--peft_method", "prompt_tuning", "--num_virtual_tokens", "0"], "num_virtual_tokens"),
@@ -170,6 +173,17 @@ def test_bad_input_fails_before_training_with_one_line(data, tiny_llama, tmp_pat
         train(data, tiny_llama, out, *args)
     assert f"field '{field}'" in str(err.value) and "\n" not in str(err.value)
     assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_a_push_without_a_token_is_refused_before_training(data, tiny_llama, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    with pytest.raises(LampkitError, match="field 'push_adapter': a push needs a Hugging Face token, and none is set"):
+        train(data, tiny_llama, tmp_path / "bad", "--push_adapter", "true", "--adapter_repo_id", "org/x")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_several_processes_without_use_cpu_on_a_cpu_machine_are_refused(data, tiny_llama, tmp_path, monkeypatch):

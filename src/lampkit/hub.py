@@ -57,6 +57,13 @@ def first_line(err: BaseException) -> str:
     return f"{line} {said}" if said and said not in line else line
 
 
+def check_token(field: str) -> None:
+    """Before a recipe's work: the push it was asked for at the end needs a token (``field``: the option asking)."""
+    if not get_token():
+        raise LampkitError("a push needs a Hugging Face token, and none is set: set HF_TOKEN or run `hf auth login`",
+                           field=field)
+
+
 def unreachable(err: BaseException, field: str | None = None) -> LampkitError:
     """The one-line error for a Hub that is offline (``HF_HUB_OFFLINE``) or out of reach."""
     return LampkitError(f"cannot reach the Hub at {constants.ENDPOINT} (HF_ENDPOINT): {first_line(err)}",

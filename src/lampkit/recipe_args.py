@@ -108,8 +108,10 @@ class FolderPushArguments:
             raise LampkitError("push_to_hub needs a hub_repo_id", field="hub_repo_id")
         if self.push_to_hub:
             from .hub import check_repo_id
+            from .hub import check_token
 
             check_repo_id(self.hub_repo_id, field="hub_repo_id")
+            check_token("push_to_hub")
 
     def push(self, folder, repo_type: str) -> str | None:
         """Upload ``folder`` where asked (private unless ``hub_private`` is false); prints and returns the URL."""
