@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     check_above(args.max_grad_norm, "max_grad_norm", strict=False, note=" (0 turns clipping off)")
     feedback, meta = read_scores(args.feedback, "item_scores")
     split, task = load_questions(args.dataset_name, args.dataset_config, args.split)
-    check_same_data(meta, args.feedback, task=task.name, config=args.dataset_config, split=args.split)
+    check_same_data(meta, args.feedback, task=task.name, config=args.dataset_config, split=args.split,
+                    dataset=args.dataset_name)
     examples = examples_from_feedback(split, task, feedback, meta, ctx_size=args.ctx_size, use_date=args.use_date,
                                       feedback_source=args.feedback)
     from accelerate import Accelerator

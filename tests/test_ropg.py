@@ -285,3 +285,16 @@ def test_a_rewritten_scores_folder_is_read_afresh(tmp_path):
     assert len(read_scores(tmp_path / "s", "retriever_scores")[0]) == 2
     write_scores([{"id": "1", "retriever": "none"}], tmp_path / "s", meta, "train")
     assert read_scores(tmp_path / "s", "retriever_scores")[0]["retriever"] == ["none"]
+
+
+def test_feedback_scored_on_another_dataset_folder_is_warned_about(tmp_path, caplog):
+    from lampkit.ropg.folders import check_same_data
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "x").mkdir()
+    meta = {"task": "LaMP_3", "config": CONFIG, "split": "train", "dataset": str(tmp_path / "a")}
+    with caplog.at_level(logging.WARNING, logger="lampkit.ropg"):
+        for dataset in (str(tmp_path / "b"), str(tmp_path / "x" / ".." / "a")):  # another folder; the same one
+            check_same_data(meta, tmp_path / "items", task="LaMP_3", config=CONFIG, split="train", dataset=dataset)
+    warned = [r.getMessage() for r in caplog.records if "scored on dataset" in r.getMessage()]
+    assert len(warned) == 1 and str(tmp_path / "b") in warned[0]

@@ -10,6 +10,7 @@ that record before any training.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..build import write_split
 from ..errors import LampkitError
 
 RECORD = "ropg.json"
+log = logging.getLogger("lampkit.ropg")
 #: What ``write_scores`` puts in its folder.
 SCORE_FOLDER = ("data", RECORD, "README.md")
 
@@ -81,12 +83,19 @@ def read_scores(folder: str | Path, kind: str) -> tuple[datasets.Dataset, dict]:
     return rows, meta
 
 
-def check_same_data(meta: dict, source: str | Path, *, task: str, config: str, split: str | None = None) -> None:
-    """Refuse scores made on another task, config (or split) than the run's."""
+def check_same_data(meta: dict, source: str | Path, *, task: str, config: str, split: str | None = None,
+                    dataset: str | None = None) -> None:
+    """Refuse scores made on another task, config (or split) than the run's; warn where they were scored on
+    another ``dataset`` folder or repo (a copy is fine, other questions are not)."""
     for field, want in (("task", task), ("config", config), ("split", split)):
         if want is not None and meta.get(field) != want:
             raise LampkitError(f"scored on {field} {meta.get(field)}, but this run uses {want}",
                                file=Path(source) / RECORD, field=field)
+    scored = meta.get("dataset")
+    if dataset is not None and scored is not None and scored != dataset and not (
+            Path(scored).exists() and Path(dataset).exists() and Path(scored).resolve() == Path(dataset).resolve()):
+        log.warning("%s: scored on dataset %s, and this run reads %s: they must hold the same questions",
+                    Path(source) / RECORD, scored, dataset)
 
 
 def read_pool(folders: list[str]) -> tuple[datasets.Dataset, dict, list[str]]:
