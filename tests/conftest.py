@@ -191,6 +191,18 @@ def hub(tmp_path_factory, monkeypatch):
     yield from _serve(tmp_path_factory, monkeypatch)
 
 
+@pytest.fixture
+def offline_error(tmp_path):
+    """``offline_error(code)``: the exit status and last stderr line of ``python -c code`` run with the Hub offline
+    (``HF_HUB_OFFLINE=1``), an empty ``HF_HOME`` and no other ``HF_*`` variable."""
+    def run(code: str) -> tuple[int, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env={**env, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"})
+        return done.returncode, done.stderr.splitlines()[-1]
+    return run
+
+
 @pytest.fixture(scope="module")
 def hub_module(tmp_path_factory):
     """The ``hub`` fixture shared by all tests of a module (upload once, read in many tests)."""

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -246,11 +243,8 @@ def test_generate_recipe_serves_user_adapters_beside_the_task_model(planted, tmp
         assert not (tmp_path / "wrong").exists()
 
 
-def test_user_adapters_on_a_hub_that_is_offline_are_one_line(tmp_path):
-    code = "from lampkit.oppu.hub import pull_user_adapter; pull_user_adapter('0' * 16, org='me', prefix='oppu')"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_")},
-                               "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"})
-    assert done.returncode == 1
-    assert done.stderr.splitlines()[-1].startswith("lampkit.errors.LampkitError: field 'user_adapters': cannot reach "
-                                                   "the Hub at ")
+def test_user_adapters_on_a_hub_that_is_offline_are_one_line(offline_error):
+    status, line = offline_error("from lampkit.oppu.hub import pull_user_adapter; "
+                                 "pull_user_adapter('0' * 16, org='me', prefix='oppu')")
+    assert status == 1
+    assert line.startswith("lampkit.errors.LampkitError: field 'user_adapters': cannot reach the Hub at ")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -95,13 +94,10 @@ def test_unloadable_model_is_a_clear_error(tmp_path):
     assert guard.blocked == []
 
 
-def test_a_hub_model_not_cached_while_offline_says_the_hub_is_offline(tmp_path):
-    code = "from lampkit.retrieval import load_dense_model; load_dense_model('org/model')"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_")},
-                               "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"})
-    assert done.returncode == 1
-    assert done.stderr.splitlines()[-1] == (
+def test_a_hub_model_not_cached_while_offline_says_the_hub_is_offline(offline_error):
+    status, line = offline_error("from lampkit.retrieval import load_dense_model; load_dense_model('org/model')")
+    assert status == 1
+    assert line == (
         "lampkit.errors.LampkitError: field 'dense_model': cannot load dense model 'org/model': not in the local "
         "cache, and the Hub is offline or cannot be reached (HF_HUB_OFFLINE, HF_ENDPOINT)")
 
