@@ -99,24 +99,26 @@ def check_some_matched(resolved: Resolved, source: str) -> None:
 
 def check_servable(resolved: Resolved, task_adapter: str | None, source: str) -> None:
     """Refuse, before any model loads, users' adapters that this run cannot serve as trained: made on a task model
-    (a task adapter merged into the base) while none is given, or the other way round, or of kinds and shapes that
-    one pool cannot hold together (a store mixing, say, LoRA r 8 and r 4)."""
+    (a task adapter merged into the base) while none is given, or the other way round, or that the pool cannot hold
+    beside the first one it loads (its stacked slots take one kind and shape: a store mixing, say, LoRA r 8 and
+    r 4)."""
     from .pool import stacked_shape
 
-    shapes: dict[tuple | None, Path] = {}
-    for folder in resolved.folders.values():
+    first = None
+    for folder in resolved.folders.values():  # in serving order
         start = str(read_record(folder).get("start", "the base"))
         if start.startswith("task adapter") != (task_adapter is not None):
             need = ("give that task adapter as --adapter" if task_adapter is None else
                     "they were trained on the base alone: drop --adapter")
             raise LampkitError(f"the users' adapters start from {start}; {need}", file=folder / "oppu.json",
                                field="adapter")
-        shapes.setdefault(stacked_shape(folder), folder)
-    if len(shapes) > 1 and any(shape is not None for shape in shapes):
-        (a, first), (b, second) = list(shapes.items())[:2]
-        raise LampkitError(f"holds adapters one pool cannot serve together: {a} ({first.name}) and {b} "
-                           f"({second.name}); keep one kind and shape per folder", file=source,
-                           field="user_adapters")
+        shape = stacked_shape(folder)
+        if first is None:
+            first = (folder, shape)
+        elif first[1] is not None and shape != first[1]:
+            raise LampkitError(f"holds adapters one pool cannot serve together: {first[1]} ({first[0].name}) and "
+                               f"{shape} ({folder.name}); keep one kind and shape per folder", file=source,
+                               field="user_adapters")
 
 
 def personalised_generate(model, tokenizer, prompts: Sequence[str], users: Sequence[str], resolved: Resolved,
