@@ -77,7 +77,7 @@ def load_inputs(model_args, data_args, decoding_args, gen_args):
                            "adapters, not to a local folder", field="user_adapters_revision")
     others = {}
     for path in gen_args.compare or []:
-        other = read_record(path, task.name)
+        other = read_record(path, task.name, config=data_args.dataset_config, split=data_args.eval_split)
         others[other.get("run_name") or Path(path).parent.name] = other
     adapter = None
     if gen_args.adapter:

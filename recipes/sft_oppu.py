@@ -37,7 +37,7 @@ class OppuArguments:
     # model
     model_name_or_path: str = field(default="lampkit/smollm2-135m-instruct")
     task_adapter: str | None = field(default=None, metadata={"help": "task adapter merged into the base (OPPU); "
-                                                                     "none: start from the base (LaMP PEFT)"})
+                                                                     "left out: start from the base (LaMP PEFT)"})
     bf16: bool = False
     gradient_checkpointing: bool = False
     # PEFT
@@ -161,6 +161,10 @@ def run(args: OppuArguments) -> list[dict]:
         task, _ = parse_config_name(args.dataset_config)
     except KeyError as err:
         raise LampkitError(str(err.args[0]), field="dataset_config") from None
+    try:  # an empty history: the pair style's own check (unknown style; a task it has no pairs for, e.g. LongLaMP)
+        user_training_pairs([], task, style=args.pair_style, user_id="", question_id="", k=args.k)
+    except LampkitError as err:
+        raise LampkitError(err.message, field="pair_style" if err.field == "style" else err.field) from None
     rows = load_built_split(args.dataset_name, args.dataset_config, args.split)
     users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
                          source=f"{args.dataset_name} {args.dataset_config}/{args.split}")

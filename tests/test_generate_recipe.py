@@ -117,6 +117,8 @@ def test_a_revision_without_its_adapter_is_refused(data, tiny_llama, tmp_path, a
     ("not json", "not JSON"),
     ('["a list"]', "no task, config and split"),  # record.get failed with an AttributeError
     ('{"task": "LaMP_4", "config": "LaMP_4_user", "split": "dev", "ROUGE-1": 0.1}', "of LaMP_4, not LaMP_3"),
+    ('{"task": "LaMP_3", "config": "LaMP_3_user", "split": "validation"}', "of config LaMP_3_user, not LaMP_3_time"),
+    ('{"task": "LaMP_3", "config": "LaMP_3_time", "split": "test"}', "of split test, not validation"),
 ])
 def test_compare_with_what_is_not_a_record_of_this_task_is_refused(data, tiny_llama, tmp_path, text, says):
     other = tmp_path / "other" / "results.json"

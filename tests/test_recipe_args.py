@@ -128,6 +128,9 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--task_adapter", "no-such-adapter"], "task_adapter"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_layout", "weird"], "hub_layout"),
     (["--push_to_hub", "true", "--hub_org", "me", "--hub_prefix", "no spaces"], "repo_id"),
+    (["--dataset_config", "topic_writing_temporal"], "pair_style"),  # LongLaMP: no OPPU pairs
+    (["--pair_style", "peft", "--dataset_config", "product_review_user"], "pair_style"),
+    (["--pair_style", "weird"], "pair_style"),
 ])
 def test_sft_oppu_refuses_careless_arguments_before_loading_a_model(tmp_path, monkeypatch, capsys, args, field):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -101,9 +101,11 @@ def scores_text(record: dict) -> str:
     return f"scores {json.dumps(scores)} (no gold outputs in this split: predictions only)"
 
 
-def read_record(path: str | os.PathLike, task: str, *, field: str = "compare") -> dict:
-    """A ``results.json`` of sft_task or generate to show beside a run of ``task``; a LampkitError naming the file
-    and ``field`` where it cannot be read, is no result record, or scores another task."""
+def read_record(path: str | os.PathLike, task: str, *, config: str | None = None, split: str | None = None,
+                field: str = "compare") -> dict:
+    """A ``results.json`` of sft_task or generate to show beside a run of ``task`` (on ``config`` and ``split``,
+    where given); a LampkitError naming the file and ``field`` where it cannot be read, is no result record, or
+    scores other questions."""
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
@@ -115,6 +117,9 @@ def read_record(path: str | os.PathLike, task: str, *, field: str = "compare") -
                            "generate", file=path, field=field)
     if record["task"] != task:
         raise LampkitError(f"is a result record of {record['task']}, not {task}", file=path, field=field)
+    for key, want in (("config", config), ("split", split)):  # other questions: nothing to set side by side
+        if want is not None and record[key] != want:
+            raise LampkitError(f"is a result record of {key} {record[key]}, not {want}", file=path, field=field)
     return record
 
 
