@@ -139,6 +139,10 @@ def run(args: OppuArguments) -> list[dict]:
     for name in ("top_users", "num_train_epochs", "per_device_train_batch_size", "max_length", "batched_max_rows"):
         check_count(getattr(args, name), name)
     check_count(args.k, "k", zero=True)
+    if args.mode == "batched" and args.batched_max_rows < args.per_device_train_batch_size:
+        raise LampkitError(f"batched_max_rows ({args.batched_max_rows}) is below per_device_train_batch_size "
+                           f"({args.per_device_train_batch_size}): one user's batch would not fit a step",
+                           field="batched_max_rows")
     check_above(args.learning_rate, "learning_rate")
     # a negative norm would flip every gradient, 0 would zero them
     check_above(args.max_grad_norm, "max_grad_norm", note=" (OPPU: 0.3)")
@@ -171,7 +175,8 @@ def run(args: OppuArguments) -> list[dict]:
     settings = settings_of(args)
     record = dict(task=task.name, base_model=args.model_name_or_path,
                   start=f"task adapter {args.task_adapter} merged into the base" if args.task_adapter else "the base",
-                  method=args.peft_method, pair_style=args.pair_style, k=args.k, settings=settings.as_dict())
+                  method=args.peft_method, pair_style=args.pair_style, k=args.k, settings=settings.used(),
+                  dtype="bfloat16" if args.bf16 else "float32")
     check_same_training(args.output_dir, record)  # complete users are skipped: only a like run may resume
     state = process_state()
     store = AdapterStore(args.output_dir, args.user_salt)

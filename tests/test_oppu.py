@@ -152,12 +152,21 @@ def test_bad_input_one_line_each(planted, tmp_path, tiny_llama, capsys):
     for extra, says in ((["--lora_r", "4"], "field 'settings.r': holds adapters trained with settings.r 8, this run "
                                             "has 4"),
                         (["--num_train_epochs", "3"], "field 'settings.num_train_epochs': holds adapters trained "
-                                                      "with settings.num_train_epochs 10, this run has 3")):
+                                                      "with settings.num_train_epochs 10, this run has 3"),
+                        (["--bf16", "true"], "field 'dtype': holds adapters trained with dtype 'float32', this run "
+                                             "has 'bfloat16'")):
         assert recipe(planted, store, "--users", *list(dict.fromkeys(users))[:4], *extra) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and says in err, err
     assert json.loads((folder / RECORD_NAME).read_text()) == record
     assert sorted(p.name for p in store.iterdir()) == listing
+
+
+def test_only_the_settings_a_method_reads_are_recorded_and_compared():
+    prompt = TrainSettings(method="prompt_tuning", r=64, target_modules=["k_proj"]).used()
+    assert "r" not in prompt and "target_modules" not in prompt and prompt["num_virtual_tokens"] == 8
+    lora = TrainSettings(num_virtual_tokens=2).used()
+    assert lora["r"] == 8 and "num_virtual_tokens" not in lora and "learning_rate" in lora
 
 
 def test_half_written_adapter_is_never_served_and_lru_pool_gives_the_same_rows(planted, caplog):

@@ -131,6 +131,7 @@ def test_missing_dataset_config_or_split(data, tmp_path, monkeypatch, name, conf
     (["--dataset_config", "topic_writing_temporal"], "pair_style"),  # LongLaMP: no OPPU pairs
     (["--pair_style", "peft", "--dataset_config", "product_review_user"], "pair_style"),
     (["--pair_style", "weird"], "pair_style"),
+    (["--mode", "batched", "--batched_max_rows", "2", "--per_device_train_batch_size", "4"], "batched_max_rows"),
 ])
 def test_sft_oppu_refuses_careless_arguments_before_loading_a_model(tmp_path, monkeypatch, capsys, args, field):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

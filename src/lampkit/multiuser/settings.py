@@ -47,6 +47,14 @@ class TrainSettings:
             raise ValueError(f"prompt_tuning_init {self.prompt_tuning_init!r}: known {', '.join(PROMPT_INITS)}")
         if self.optimizer not in ("adamw", "sgd"):
             raise ValueError(f"optimizer {self.optimizer!r}: known adamw, sgd")
+        for name in ("batch_size", "max_rows", "r", "num_virtual_tokens", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be 1 or more, got {getattr(self, name)}")
+        if self.epochs < 0 or not self.learning_rate > 0 or not 0 <= self.warmup_ratio <= 1 \
+                or not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"epochs >= 0, learning_rate > 0, warmup_ratio in [0, 1] and lora_dropout in [0, 1) "
+                             f"are needed, got {self.epochs}, {self.learning_rate}, {self.warmup_ratio}, "
+                             f"{self.lora_dropout}")
         if self.max_rows < self.batch_size:
             raise ValueError(f"max_rows ({self.max_rows}) is below the per-user batch_size ({self.batch_size})")
 

@@ -60,6 +60,18 @@ class TrainSettings:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def used(self) -> dict:
+        """:meth:`as_dict` without the adapter fields ``method`` does not read (``r`` of prompt tuning, ...): what
+        the adapter depends on, as recorded and compared on a resume."""
+        unused = set().union(*METHOD_FIELDS.values()) - set(METHOD_FIELDS[self.method])
+        return {k: v for k, v in self.as_dict().items() if k not in unused}
+
+
+#: The adapter fields of :class:`TrainSettings` each method reads (IA3 takes PEFT's default targets).
+METHOD_FIELDS = {"lora": ("r", "lora_alpha", "lora_dropout", "target_modules"),
+                 "vera": ("r", "lora_dropout", "target_modules"), "ia3": (),
+                 "prompt_tuning": ("num_virtual_tokens", "prompt_tuning_init")}
+
 
 def peft_config(settings: TrainSettings, seq2seq: bool = False):
     """The PEFT config of one user's adapter (``lampkit.modeling.peft_methods``); IA3 takes PEFT's default
