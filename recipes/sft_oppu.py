@@ -169,20 +169,19 @@ def run(args: OppuArguments) -> list[dict]:
         user_training_pairs([], task, style=args.pair_style, user_id="", question_id="", k=args.k)
     except LampkitError as err:
         raise LampkitError(err.message, field="pair_style" if err.field == "style" else err.field) from None
-    rows = load_built_split(args.dataset_name, args.dataset_config, args.split)
-    users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
-                         source=f"{args.dataset_name} {args.dataset_config}/{args.split}")
-    settings = settings_of(args)
+    settings, dtype = settings_of(args), "bfloat16" if args.bf16 else "float32"
     record = dict(task=task.name, base_model=args.model_name_or_path,
                   start=f"task adapter {args.task_adapter} merged into the base" if args.task_adapter else "the base",
                   method=args.peft_method, pair_style=args.pair_style, k=args.k, settings=settings.used(),
-                  dtype="bfloat16" if args.bf16 else "float32")
+                  dtype=dtype)
     check_same_training(args.output_dir, record)  # complete users are skipped: only a like run may resume
+    rows = load_built_split(args.dataset_name, args.dataset_config, args.split)
+    users = select_users(user_rows(rows, task, rows.column_names), names=args.users, top=args.top_users,
+                         source=f"{args.dataset_name} {args.dataset_config}/{args.split}")
     state = process_state()
     store = AdapterStore(args.output_dir, args.user_salt)
     tokenizer = load_tokenizer(args.model_name_or_path)
-    model = load_start_model(args.model_name_or_path, args.task_adapter,
-                             dtype="bfloat16" if args.bf16 else "float32").to(state.device)
+    model = load_start_model(args.model_name_or_path, args.task_adapter, dtype=dtype).to(state.device)
     trainer = UserTrainer(model, tokenizer, settings, gradient_checkpointing=args.gradient_checkpointing)
 
     def pairs_of(user):

@@ -30,8 +30,12 @@ from .store import AdapterStore
 
 log = logging.getLogger("lampkit.oppu")
 
+#: The adapter fields of :class:`TrainSettings` each method reads (IA3 takes PEFT's default targets).
+METHOD_FIELDS = {"lora": ("r", "lora_alpha", "lora_dropout", "target_modules"), "ia3": (),
+                 "vera": ("r", "lora_dropout", "target_modules"),
+                 "prompt_tuning": ("num_virtual_tokens", "prompt_tuning_init")}
 #: PEFT methods by config name; ``lora`` is the default (OPPU and LaMP used LoRA).
-METHODS = ("lora", "ia3", "vera", "prompt_tuning")
+METHODS = tuple(METHOD_FIELDS)
 
 
 @dataclass
@@ -65,12 +69,6 @@ class TrainSettings:
         the adapter depends on, as recorded and compared on a resume."""
         unused = set().union(*METHOD_FIELDS.values()) - set(METHOD_FIELDS[self.method])
         return {k: v for k, v in self.as_dict().items() if k not in unused}
-
-
-#: The adapter fields of :class:`TrainSettings` each method reads (IA3 takes PEFT's default targets).
-METHOD_FIELDS = {"lora": ("r", "lora_alpha", "lora_dropout", "target_modules"),
-                 "vera": ("r", "lora_dropout", "target_modules"), "ia3": (),
-                 "prompt_tuning": ("num_virtual_tokens", "prompt_tuning_init")}
 
 
 def peft_config(settings: TrainSettings, seq2seq: bool = False):
